@@ -1,0 +1,26 @@
+/** Every limit the library enforces, in one place. */
+
+/** Largest encoded key, for every operation (SPEC §2). */
+export const MAX_KEY_BYTES = 2048
+/** Largest serialized value. */
+export const MAX_VALUE_BYTES = 65_536
+/** Most keys in one `getMany`. */
+export const MAX_GET_MANY_KEYS = 10
+/** Most checks in one atomic commit. */
+export const MAX_CHECKS = 100
+/** Most mutations in one atomic commit. */
+export const MAX_MUTATIONS = 1000
+/** Most bytes of encoded keys (checks and mutations) in one atomic commit. */
+export const MAX_TOTAL_KEY_BYTES = 81_920
+/** Most bytes of keys and values in one atomic commit. */
+export const MAX_TOTAL_MUTATION_BYTES = 819_200
+/** Largest `batchSize` for `list`. */
+export const MAX_BATCH_SIZE = 1000
+/** Default `batchSize` for `list`. */
+export const DEFAULT_BATCH_SIZE = 500
+/** Largest `expireIn`, in milliseconds (about 285,000 years; keeps `now + expireIn` an exact integer). */
+export const MAX_EXPIRE_IN_MS = Number.MAX_SAFE_INTEGER / 1024
+/** Largest bigint magnitude in a key part: 255 bytes (SPEC §2). */
+export const MAX_BIGINT_KEY_BYTES = 255
+/** Largest value of a KvU64. */
+export const MAX_U64 = (1n << 64n) - 1n

@@ -1,0 +1,66 @@
+/** Public types of the key-value API, named as in Deno KV so code ports cleanly. */
+import type { KvU64 } from './u64.js'
+
+/** One part of a key. */
+export type KvKeyPart = string | number | bigint | boolean | Uint8Array
+/** A key: a non-empty array of parts, ordered part by part. */
+export type KvKey = readonly KvKeyPart[]
+
+/** A stored entry. */
+export interface KvEntry<T = unknown> {
+  key: KvKey
+  value: T
+  versionstamp: string
+}
+
+/** The result of a read: the entry, or nulls when the key is absent or expired. */
+export type KvEntryMaybe<T = unknown> = KvEntry<T> | { key: KvKey; value: null; versionstamp: null }
+
+/** Which keys `list` visits. */
+export type KvListSelector =
+  | { prefix: KvKey }
+  | { prefix: KvKey; start: KvKey }
+  | { prefix: KvKey; end: KvKey }
+  | { start: KvKey; end: KvKey }
+
+export interface KvListOptions {
+  /** Most entries to return in all. */
+  limit?: number
+  /** Resume after the entry this cursor names (from a previous iterator's `cursor`). */
+  cursor?: string
+  /** Descending key order. */
+  reverse?: boolean
+  /** Entries read per round trip to the storage (default 500, max 1000). */
+  batchSize?: number
+}
+
+export interface KvSetOptions {
+  /** Milliseconds until the entry expires. */
+  expireIn?: number
+}
+
+/** An optimistic-concurrency check: the key's versionstamp must equal this one (`null`: the key must not exist). */
+export interface AtomicCheck {
+  key: KvKey
+  versionstamp: string | null
+}
+
+/** One mutation of an atomic commit. */
+export type KvMutation =
+  | { key: KvKey; type: 'set'; value: unknown; expireIn?: number }
+  | { key: KvKey; type: 'delete' }
+  | { key: KvKey; type: 'sum'; value: KvU64 | bigint }
+  | { key: KvKey; type: 'min'; value: KvU64 | bigint }
+  | { key: KvKey; type: 'max'; value: KvU64 | bigint }
+
+export interface KvCommitResult {
+  ok: true
+  versionstamp: string
+}
+
+export interface KvCommitError {
+  ok: false
+}
+
+/** Durability of an acknowledged write: `'full'` survives power loss, `'relaxed'` survives a process crash. */
+export type Durability = 'full' | 'relaxed'
