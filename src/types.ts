@@ -64,3 +64,16 @@ export interface KvCommitError {
 
 /** Durability of an acknowledged write: `'full'` survives power loss, `'relaxed'` survives a process crash. */
 export type Durability = 'full' | 'relaxed'
+
+/** The names the user documentation uses, for the same types. */
+export type Key = KvKey
+export type KeyPart = KvKeyPart
+export type Entry<T = unknown> = KvEntry<T>
+export type EntryMaybe<T = unknown> = KvEntryMaybe<T>
+export type ListSelector = KvListSelector
+export type ListOptions = KvListOptions
+export type SetOptions = KvSetOptions
+export type Check = AtomicCheck
+export type Mutation = KvMutation
+/** Any value the chosen serializer can store. */
+export type Value = unknown

@@ -1,0 +1,80 @@
+/** `db.atomic()`: a builder of checks and mutations committed together, all or nothing (SPEC §6). */
+import type { AtomicCheck, KvCommitError, KvCommitResult, KvKey, KvMutation, KvSetOptions } from './types.js'
+import type { KvU64 } from './u64.js'
+
+/** Runs a commit: validates it and applies it serializably. */
+export type CommitExecutor = (
+  checks: readonly AtomicCheck[],
+  mutations: readonly KvMutation[],
+) => Promise<KvCommitResult | KvCommitError>
+
+/**
+ * Collects checks and mutations; `commit()` validates them all before any I/O, then applies them in one
+ * serializable transaction: checks first, then mutations in order.
+ *
+ * @example
+ * const res = await db.atomic()
+ *   .check({ key: ['balance'], versionstamp: entry.versionstamp })
+ *   .set(['balance'], entry.value - 10)
+ *   .commit()
+ * if (!res.ok) console.log('someone else changed the balance')
+ */
+export class AtomicOperation {
+  readonly #execute: CommitExecutor
+  readonly #checks: AtomicCheck[] = []
+  readonly #mutations: KvMutation[] = []
+
+  /** @internal */
+  constructor(execute: CommitExecutor) {
+    this.#execute = execute
+  }
+
+  /** Requires each key's current versionstamp to equal the given one (`null`: the key must not exist). */
+  check(...checks: AtomicCheck[]): this {
+    this.#checks.push(...checks)
+    return this
+  }
+
+  /** Adds raw mutations. */
+  mutate(...mutations: KvMutation[]): this {
+    this.#mutations.push(...mutations)
+    return this
+  }
+
+  /** Sets a value. */
+  set(key: KvKey, value: unknown, options?: KvSetOptions): this {
+    this.#mutations.push(
+      options?.expireIn === undefined ? { type: 'set', key, value } : { type: 'set', key, value, expireIn: options.expireIn },
+    )
+    return this
+  }
+
+  /** Deletes a key. */
+  delete(key: KvKey): this {
+    this.#mutations.push({ type: 'delete', key })
+    return this
+  }
+
+  /** Adds to the KvU64 at key, modulo 2^64 (a missing key takes the operand; a negative bigint subtracts). */
+  sum(key: KvKey, value: KvU64 | bigint): this {
+    this.#mutations.push({ type: 'sum', key, value })
+    return this
+  }
+
+  /** Keeps the smaller of the KvU64 at key and the operand (a missing key takes the operand). */
+  min(key: KvKey, value: KvU64 | bigint): this {
+    this.#mutations.push({ type: 'min', key, value })
+    return this
+  }
+
+  /** Keeps the larger of the KvU64 at key and the operand (a missing key takes the operand). */
+  max(key: KvKey, value: KvU64 | bigint): this {
+    this.#mutations.push({ type: 'max', key, value })
+    return this
+  }
+
+  /** Commits: `{ ok: true, versionstamp }`, or `{ ok: false }` when a check failed (then nothing was applied). */
+  commit(): Promise<KvCommitResult | KvCommitError> {
+    return this.#execute(this.#checks, this.#mutations)
+  }
+}

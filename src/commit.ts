@@ -1,0 +1,169 @@
+/**
+ * One atomic commit (SPEC §6): validating and encoding its checks and mutations before any I/O (`prepareCommit`),
+ * then applying them inside a write transaction (`applyCommit`): checks first, then mutations in order, all or
+ * nothing.
+ */
+import type { KvRow, WriteTransaction } from './driver.js'
+import { describeValue } from './errors.js'
+import { expiresAtFor, isLive } from './expiry.js'
+import { encodeKey } from './key/codec.js'
+import { assertKeySize } from './key/range.js'
+import { MAX_CHECKS, MAX_MUTATIONS, MAX_TOTAL_KEY_BYTES, MAX_TOTAL_MUTATION_BYTES, MAX_U64 } from './limits.js'
+import type { Serializer } from './serializers/serializer.js'
+import type { AtomicCheck, KvMutation } from './types.js'
+import { KvU64 } from './u64.js'
+import { decodeU64, encodeU64, encodeValue, U64 } from './value.js'
+import { assertCheckVersionstamp, toVersionstamp } from './versionstamp.js'
+
+export interface PreparedCheck {
+  key: Buffer
+  versionstamp: string | null
+}
+
+export type PreparedMutation =
+  | { type: 'set'; key: Buffer; value: Buffer; encoding: number; expiresAt: number | null }
+  | { type: 'delete'; key: Buffer }
+  | { type: 'sum' | 'min' | 'max'; key: Buffer; operand: bigint }
+
+export interface PreparedCommit {
+  checks: PreparedCheck[]
+  mutations: PreparedMutation[]
+}
+
+const MUTATION_TYPES = new Set(['set', 'delete', 'sum', 'min', 'max'])
+const TWO_64 = 1n << 64n
+
+function writeKey(key: unknown, what: string): Buffer {
+  const bytes = encodeKey(key as never, { what })
+  assertKeySize(bytes, 'write')
+  return bytes
+}
+
+/** The u64 operand of sum/min/max. A bare bigint may be negative for `sum` (it wraps: -1n decrements). */
+function toOperand(type: 'sum' | 'min' | 'max', value: unknown): bigint {
+  if (value instanceof KvU64) return value.value
+  if (typeof value !== 'bigint') {
+    throw new TypeError(`${type} operand must be a KvU64 or a bigint: received ${describeValue(value)}`)
+  }
+  const lowest = type === 'sum' ? -MAX_U64 : 0n
+  if (value < lowest || value > MAX_U64) {
+    throw new RangeError(
+      `${type} operand must be between ${type === 'sum' ? '-(2^64-1)' : '0'} and 2^64-1: received ${value}n`,
+    )
+  }
+  return ((value % TWO_64) + TWO_64) % TWO_64
+}
+
+/** Validates and encodes a commit. Throws `TypeError` / `RangeError`; touches no storage. */
+export function prepareCommit(
+  checks: readonly AtomicCheck[],
+  mutations: readonly KvMutation[],
+  serializer: Serializer,
+  now: number,
+): PreparedCommit {
+  if (checks.length > MAX_CHECKS) throw new RangeError(`Too many checks (max ${MAX_CHECKS}): received ${checks.length}`)
+  if (mutations.length > MAX_MUTATIONS) {
+    throw new RangeError(`Too many mutations (max ${MAX_MUTATIONS}): received ${mutations.length}`)
+  }
+  let keyBytes = 0
+  let totalBytes = 0
+  const preparedChecks = checks.map((check, i): PreparedCheck => {
+    if (typeof check !== 'object' || check === null) {
+      throw new TypeError(`check ${i} must be an object with key and versionstamp: received ${describeValue(check)}`)
+    }
+    const key = writeKey(check.key, `check ${i} key`)
+    assertCheckVersionstamp(check.versionstamp)
+    keyBytes += key.length
+    totalBytes += key.length
+    return { key, versionstamp: check.versionstamp }
+  })
+  const preparedMutations = mutations.map((mutation, i): PreparedMutation => {
+    if (typeof mutation !== 'object' || mutation === null) {
+      throw new TypeError(`mutation ${i} must be an object: received ${describeValue(mutation)}`)
+    }
+    const type = mutation.type
+    if (!MUTATION_TYPES.has(type)) {
+      throw new TypeError(`mutation ${i} type must be set, delete, sum, min or max: received ${describeValue(type)}`)
+    }
+    const key = writeKey(mutation.key, `mutation ${i} key`)
+    keyBytes += key.length
+    totalBytes += key.length
+    switch (mutation.type) {
+      case 'set': {
+        const expiresAt = expiresAtFor(mutation.expireIn, now)
+        const { bytes, encoding } = encodeValue(mutation.value, serializer)
+        totalBytes += bytes.length
+        return { type: 'set', key, value: bytes, encoding, expiresAt }
+      }
+      case 'delete':
+        return { type: 'delete', key }
+      default: {
+        const operand = toOperand(mutation.type, mutation.value)
+        totalBytes += 8
+        return { type: mutation.type, key, operand }
+      }
+    }
+  })
+  if (keyBytes > MAX_TOTAL_KEY_BYTES) {
+    throw new RangeError(`Total key size too large (max ${MAX_TOTAL_KEY_BYTES} bytes): received ${keyBytes}`)
+  }
+  if (totalBytes > MAX_TOTAL_MUTATION_BYTES) {
+    throw new RangeError(`Total mutation size too large (max ${MAX_TOTAL_MUTATION_BYTES} bytes): received ${totalBytes}`)
+  }
+  return { checks: preparedChecks, mutations: preparedMutations }
+}
+
+function applyU64(type: 'sum' | 'min' | 'max', current: bigint | undefined, operand: bigint): bigint {
+  if (current === undefined) return operand
+  if (type === 'sum') return (current + operand) % TWO_64
+  if (type === 'min') return current < operand ? current : operand
+  return current > operand ? current : operand
+}
+
+/** The rows a commit writes (null: delete), the last write per key. */
+export type CommitPlan = Map<string, { key: Buffer; row: KvRow | null }>
+
+/**
+ * Reads what a prepared commit needs inside a write transaction and computes its writes, writing nothing.
+ * Returns null when a check fails; throws `TypeError` when a mutation cannot apply (sum on a non-KvU64).
+ */
+export function planCommit(tx: WriteTransaction, commit: PreparedCommit, now: number): CommitPlan | null {
+  const live = (row: KvRow | undefined): KvRow | undefined => (row && isLive(row, now) ? row : undefined)
+  for (const check of commit.checks) {
+    const row = live(tx.read(check.key))
+    const current = row ? toVersionstamp(row.version) : null
+    if (current !== check.versionstamp) return null
+  }
+  // Later mutations see earlier ones through the plan itself.
+  const plan: CommitPlan = new Map()
+  const current = (key: Buffer): KvRow | undefined => {
+    const pending = plan.get(key.toString('latin1'))
+    return pending ? (pending.row ?? undefined) : live(tx.read(key))
+  }
+  const put = (key: Buffer, row: KvRow | null): void => void plan.set(key.toString('latin1'), { key, row })
+  for (const m of commit.mutations) {
+    if (m.type === 'set') {
+      put(m.key, { key: m.key, value: m.value, encoding: m.encoding, version: 0, expiresAt: m.expiresAt })
+    } else if (m.type === 'delete') {
+      put(m.key, null)
+    } else {
+      const row = current(m.key)
+      if (row && row.encoding !== U64) {
+        throw new TypeError(`${m.type} needs a KvU64 at its key, but the stored value is not a KvU64`)
+      }
+      const result = applyU64(m.type, row ? decodeU64(row.value) : undefined, m.operand)
+      put(m.key, { key: m.key, value: encodeU64(result), encoding: U64, version: 0, expiresAt: null })
+    }
+  }
+  return plan
+}
+
+/** Writes a plan under a new commit version and returns that version. */
+export function writePlan(tx: WriteTransaction, plan: CommitPlan): number {
+  const version = tx.nextVersion()
+  for (const { key, row } of plan.values()) {
+    if (row) tx.write({ ...row, version })
+    else tx.remove(key)
+  }
+  return version
+}

@@ -1,0 +1,35 @@
+/** The public surface of `valkeyrie`. */
+import './polyfills.js'
+export { Valkeyrie, type ValkeyrieOptions } from './valkeyrie.js'
+export { AtomicOperation } from './atomic.js'
+export { KvListIterator } from './list.js'
+export { KvU64 } from './u64.js'
+export { ValkeyrieError, DatabaseClosedError, OpenError, StorageError } from './errors.js'
+export { defineSerializer, type Serializer, type SerializedStruct } from './serializers/serializer.js'
+export { v8Serializer } from './serializers/v8.js'
+export { jsonSerializer } from './serializers/json.js'
+export type {
+  AtomicCheck,
+  Durability,
+  KvCommitError,
+  KvCommitResult,
+  KvEntry,
+  KvEntryMaybe,
+  KvKey,
+  KvKeyPart,
+  KvListOptions,
+  KvListSelector,
+  KvMutation,
+  KvSetOptions,
+  Check,
+  Entry,
+  EntryMaybe,
+  Key,
+  KeyPart,
+  ListOptions,
+  ListSelector,
+  Mutation,
+  SetOptions,
+  Value,
+} from './types.js'
+export * as limits from './limits.js'

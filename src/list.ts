@@ -1,0 +1,134 @@
+/** `list`: an async iterator that streams a key range in batches, with a cursor for resuming (SPEC §5). */
+import type { KvRow, Storage } from './driver.js'
+import { describeValue } from './errors.js'
+import { isLive } from './expiry.js'
+import { decodeKey } from './key/codec.js'
+import { applyCursor, encodeCursor, resolveSelector, type KeyRange } from './key/range.js'
+import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from './limits.js'
+import type { KvEntry, KvListOptions, KvListSelector } from './types.js'
+import { toVersionstamp } from './versionstamp.js'
+
+/** What the iterator needs from its database. */
+export interface ListSource {
+  /** The storage, or throws if the database is closed. */
+  storage(): Storage
+  now(): number
+  decode(row: KvRow): unknown
+  /** Called for each expired row a batch met. */
+  foundExpired(key: Buffer): void
+}
+
+function positiveInteger(value: unknown, name: string, max = Infinity): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`${name} must be a positive integer: received ${describeValue(value)}`)
+  }
+  if (value < 1 || value > max) {
+    throw new RangeError(`${name} must be between 1 and ${max}: received ${value}`)
+  }
+  return value
+}
+
+/** Validated list options. */
+interface ListPlan {
+  range: KeyRange
+  /** The range still to read. */
+  start: Buffer
+  end: Buffer
+  reverse: boolean
+  limit: number
+  batchSize: number
+}
+
+function planList(selector: KvListSelector, options: KvListOptions = {}): ListPlan {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`list options must be an object: received ${describeValue(options)}`)
+  }
+  const range = resolveSelector(selector)
+  const reverse = options.reverse ?? false
+  if (typeof reverse !== 'boolean') throw new TypeError(`reverse must be a boolean: received ${describeValue(reverse)}`)
+  const limit = positiveInteger(options.limit, 'limit') ?? Infinity
+  const batchSize = positiveInteger(options.batchSize, 'batchSize', MAX_BATCH_SIZE) ?? DEFAULT_BATCH_SIZE
+  const { start, end } =
+    options.cursor === undefined || options.cursor === '' ? range : applyCursor(range, options.cursor, reverse)
+  return { range, start, end, reverse, limit, batchSize }
+}
+
+/**
+ * Entries of a selector in key order (or reverse), read `batchSize` at a time. Each batch is one statement, so no
+ * read transaction stays open across an `await`.
+ */
+export class KvListIterator<T = unknown> implements AsyncIterableIterator<KvEntry<T>> {
+  readonly #source: ListSource
+  readonly #plan: ListPlan
+  #batch: KvRow[] = []
+  #index = 0
+  #remaining: number
+  #exhausted = false
+  #cursor: string
+
+  /** @internal */
+  constructor(source: ListSource, selector: KvListSelector, options?: KvListOptions) {
+    this.#source = source
+    this.#plan = planList(selector, options)
+    this.#remaining = this.#plan.limit
+    this.#cursor = options?.cursor ?? ''
+  }
+
+  /** The position after the last entry returned, for `options.cursor`; `''` before the first entry. */
+  get cursor(): string {
+    return this.#cursor
+  }
+
+  async next(): Promise<IteratorResult<KvEntry<T>, undefined>> {
+    const row = this.#nextRow()
+    if (!row) return { done: true, value: undefined }
+    this.#remaining--
+    this.#cursor = encodeCursor(row.key, this.#plan.range)
+    const entry: KvEntry<T> = {
+      key: decodeKey(row.key),
+      value: this.#source.decode(row) as T,
+      versionstamp: toVersionstamp(row.version),
+    }
+    return { done: false, value: entry }
+  }
+
+  #nextRow(): KvRow | undefined {
+    for (;;) {
+      if (this.#remaining <= 0) return undefined
+      if (this.#index < this.#batch.length) {
+        const row = this.#batch[this.#index++] as KvRow
+        if (isLive(row, this.#source.now())) return row
+        this.#source.foundExpired(row.key)
+        continue
+      }
+      if (this.#exhausted) return undefined
+      this.#readBatch()
+    }
+  }
+
+  #readBatch(): void {
+    const plan = this.#plan
+    const limit = Math.min(plan.batchSize, this.#remaining)
+    const rows = this.#source.storage().readRange({ start: plan.start, end: plan.end, limit, reverse: plan.reverse })
+    this.#batch = rows
+    this.#index = 0
+    if (rows.length < limit) this.#exhausted = true
+    const last = rows.at(-1)
+    if (!last) return
+    if (plan.reverse) plan.end = last.key
+    else plan.start = Buffer.concat([last.key, ZERO])
+  }
+
+  async return(): Promise<IteratorResult<KvEntry<T>, undefined>> {
+    this.#exhausted = true
+    this.#batch = []
+    return { done: true, value: undefined }
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this
+  }
+}
+
+const ZERO = Buffer.of(0)

@@ -1,0 +1,258 @@
+/** Valkeyrie: the public database object. It validates, encodes and coordinates; it holds no SQL. */
+import type { AtomicCheck, Durability, KvCommitError, KvCommitResult, KvEntryMaybe, KvKey, KvListOptions, KvListSelector, KvMutation, KvSetOptions } from './types.js'
+import { AtomicOperation } from './atomic.js'
+import { prepareCommit } from './commit.js'
+import { CommitQueue } from './commit-queue.js'
+import type { KvRow, Storage } from './driver.js'
+import { DatabaseClosedError, describeValue, StorageError } from './errors.js'
+import { ExpirySweeper, isLive } from './expiry.js'
+import { encodeKey } from './key/codec.js'
+import { assertKeySize } from './key/range.js'
+import { MAX_GET_MANY_KEYS } from './limits.js'
+import { KvListIterator } from './list.js'
+import { serializerName, type Serializer } from './serializers/serializer.js'
+import { v8Serializer } from './serializers/v8.js'
+import { openDatabase } from './storage/database.js'
+import { SqliteStorage } from './storage/sqlite-storage.js'
+import { decodeValue } from './value.js'
+import { toVersionstamp } from './versionstamp.js'
+
+/** Options of `Valkeyrie.open`. */
+export interface ValkeyrieOptions {
+  /** How values are stored (default: the V8 serializer). A database keeps the serializer it was created with. */
+  serializer?: Serializer
+  /** `'full'` (default): an acknowledged write survives power loss. `'relaxed'`: it survives a process crash. */
+  durability?: Durability
+  /** How long a write waits for another process's lock before failing, in ms (default 5000). */
+  busyTimeout?: number
+  /** How often expired entries are swept in the background, in ms (default 60000; 0 turns the sweep off). */
+  sweepInterval?: number
+  /** The clock expiry is measured by, in epoch ms (default `Date.now`); for tests. */
+  clock?: () => number
+}
+
+const OPTION_NAMES = new Set(['serializer', 'durability', 'busyTimeout', 'sweepInterval', 'clock'])
+const DEFAULT_BUSY_TIMEOUT_MS = 5000
+const DEFAULT_SWEEP_INTERVAL_MS = 60_000
+const CONSTRUCTING = Symbol('Valkeyrie.open')
+
+function validateOptions(options: unknown): ValkeyrieOptions {
+  if (options === undefined) return {}
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`options must be an object: received ${describeValue(options)}`)
+  }
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.has(name)) throw new TypeError(`unknown option ${JSON.stringify(name)}`)
+  }
+  const o = options as ValkeyrieOptions
+  const { serializer, durability, busyTimeout, sweepInterval, clock } = o
+  if (serializer !== undefined && (typeof serializer?.serialize !== 'function' || typeof serializer.deserialize !== 'function')) {
+    throw new TypeError(`serializer must have serialize and deserialize functions: received ${describeValue(serializer)}`)
+  }
+  if (durability !== undefined && durability !== 'full' && durability !== 'relaxed') {
+    throw new TypeError(`durability must be 'full' or 'relaxed': received ${describeValue(durability)}`)
+  }
+  for (const [name, value] of [['busyTimeout', busyTimeout], ['sweepInterval', sweepInterval]] as const) {
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      throw new TypeError(`${name} must be a non-negative integer of milliseconds: received ${describeValue(value)}`)
+    }
+    if (value < 0 || value > 2 ** 31 - 1) throw new RangeError(`${name} must be between 0 and 2147483647: received ${value}`)
+  }
+  if (clock !== undefined && typeof clock !== 'function') {
+    throw new TypeError(`clock must be a function returning epoch milliseconds: received ${describeValue(clock)}`)
+  }
+  return o
+}
+
+function readKey(key: KvKey): Buffer {
+  const bytes = encodeKey(key)
+  assertKeySize(bytes, 'read')
+  return bytes
+}
+
+/**
+ * A key-value database with Deno KV's API, stored in SQLite.
+ *
+ * @example
+ * const db = await Valkeyrie.open('./data.db')
+ * await db.set(['users', 'ada'], { name: 'Ada' })
+ * const entry = await db.get(['users', 'ada'])
+ * await db.close()
+ */
+export class Valkeyrie {
+  #storage: Storage | undefined
+  readonly #serializer: Serializer
+  readonly #clock: () => number
+  readonly #queue: CommitQueue
+  readonly #sweeper: ExpirySweeper
+
+  /** @internal Use `Valkeyrie.open()`. */
+  constructor(token: symbol, storage: Storage, serializer: Serializer, clock: () => number, sweepInterval: number) {
+    if (token !== CONSTRUCTING) throw new TypeError('use Valkeyrie.open() to open a database')
+    this.#storage = storage
+    this.#serializer = serializer
+    this.#clock = clock
+    this.#queue = new CommitQueue(storage, clock)
+    this.#sweeper = new ExpirySweeper(storage, clock, sweepInterval)
+  }
+
+  /**
+   * Opens a database: in memory when `path` is omitted or `':memory:'`, else the SQLite file at `path`
+   * (created when absent).
+   *
+   * @example
+   * const db = await Valkeyrie.open('./data.db', { serializer: jsonSerializer, durability: 'relaxed' })
+   */
+  static async open(path?: string, options?: ValkeyrieOptions): Promise<Valkeyrie> {
+    if (path !== undefined && (typeof path !== 'string' || path === '')) {
+      throw new TypeError(`path must be a non-empty string: received ${describeValue(path)}`)
+    }
+    const o = validateOptions(options)
+    const serializer = o.serializer ?? v8Serializer
+    const { client, queries } = openDatabase({
+      path: path ?? ':memory:',
+      serializer: serializerName(serializer),
+      durability: o.durability ?? 'full',
+      busyTimeout: o.busyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS,
+    })
+    const storage = new SqliteStorage(client, queries)
+    return new Valkeyrie(CONSTRUCTING, storage, serializer, o.clock ?? Date.now, o.sweepInterval ?? DEFAULT_SWEEP_INTERVAL_MS)
+  }
+
+  #open(): Storage {
+    if (!this.#storage) throw new DatabaseClosedError()
+    return this.#storage
+  }
+
+  #read<T>(fn: (storage: Storage) => T): T {
+    const storage = this.#open()
+    try {
+      return fn(storage)
+    } catch (error) {
+      throw new StorageError('read', { cause: error })
+    }
+  }
+
+  #entry<T>(key: KvKey, bytes: Buffer, row: KvRow | undefined, now: number): KvEntryMaybe<T> {
+    if (row && isLive(row, now)) {
+      return { key: [...key], value: this.#decode(row) as T, versionstamp: toVersionstamp(row.version) }
+    }
+    if (row) this.#queue.purgeFound(bytes)
+    return { key: [...key], value: null, versionstamp: null }
+  }
+
+  #decode(row: KvRow): unknown {
+    return decodeValue(row.value, row.encoding, this.#serializer)
+  }
+
+  /** Reads one key: its entry, or `{ key, value: null, versionstamp: null }` when absent or expired. */
+  async get<T = unknown>(key: KvKey): Promise<KvEntryMaybe<T>> {
+    this.#open()
+    const bytes = readKey(key)
+    const row = this.#read((s) => s.read(bytes))
+    return this.#entry<T>(key, bytes, row, this.#clock())
+  }
+
+  /** Reads up to 10 keys in one snapshot; entries come back in request order. */
+  async getMany<T extends readonly unknown[] = unknown[]>(
+    keys: readonly KvKey[],
+  ): Promise<{ [K in keyof T]: KvEntryMaybe<T[K]> }> {
+    this.#open()
+    if (!Array.isArray(keys)) throw new TypeError(`getMany takes an array of keys: received ${describeValue(keys)}`)
+    if (keys.length > MAX_GET_MANY_KEYS) {
+      throw new RangeError(`Too many keys for getMany (max ${MAX_GET_MANY_KEYS}): received ${keys.length}`)
+    }
+    const encoded = keys.map(readKey)
+    const rows = this.#read((s) => s.readMany(encoded))
+    const now = this.#clock()
+    return keys.map((key, i) => this.#entry(key, encoded[i] as Buffer, rows[i], now)) as {
+      [K in keyof T]: KvEntryMaybe<T[K]>
+    }
+  }
+
+  /** Stores a value; `expireIn` (ms) makes it expire. */
+  async set(key: KvKey, value: unknown, options?: KvSetOptions): Promise<KvCommitResult> {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new TypeError(`set options must be an object: received ${describeValue(options)}`)
+    }
+    const mutation: KvMutation =
+      options?.expireIn === undefined ? { type: 'set', key, value } : { type: 'set', key, value, expireIn: options.expireIn }
+    return (await this.#commit([], [mutation])) as KvCommitResult
+  }
+
+  /** Deletes a key (whether or not it exists). */
+  async delete(key: KvKey): Promise<void> {
+    await this.#commit([], [{ type: 'delete', key }])
+  }
+
+  /**
+   * Lists entries by prefix or range, streaming them in batches.
+   *
+   * @example
+   * for await (const entry of db.list({ prefix: ['users'] }, { limit: 10 })) console.log(entry.key, entry.value)
+   */
+  list<T = unknown>(selector: KvListSelector, options?: KvListOptions): KvListIterator<T> {
+    return new KvListIterator<T>(
+      {
+        storage: () => this.#open(),
+        now: this.#clock,
+        decode: (row) => this.#decode(row),
+        foundExpired: (key) => this.#queue.purgeFound(key),
+      },
+      selector,
+      options,
+    )
+  }
+
+  /**
+   * Starts an atomic operation.
+   *
+   * @example
+   * await db.atomic().check({ key: ['a'], versionstamp: null }).set(['a'], 1).sum(['count'], 1n).commit()
+   */
+  atomic(): AtomicOperation {
+    return new AtomicOperation((checks, mutations) => this.#commit(checks, mutations))
+  }
+
+  /** Commits checks and mutations exactly as `atomic().commit()` does. */
+  async executeAtomicOperation(
+    checks: AtomicCheck[],
+    mutations: KvMutation[],
+  ): Promise<KvCommitResult | KvCommitError> {
+    if (!Array.isArray(checks)) throw new TypeError(`checks must be an array: received ${describeValue(checks)}`)
+    if (!Array.isArray(mutations)) throw new TypeError(`mutations must be an array: received ${describeValue(mutations)}`)
+    return this.#commit(checks, mutations)
+  }
+
+  async #commit(checks: readonly AtomicCheck[], mutations: readonly KvMutation[]): Promise<KvCommitResult | KvCommitError> {
+    this.#open()
+    const prepared = prepareCommit(checks, mutations, this.#serializer, this.#clock())
+    return this.#queue.submit(prepared)
+  }
+
+  /** Deletes every expired entry now (a background sweep also does this). */
+  async cleanup(): Promise<void> {
+    this.#open()
+    try {
+      await this.#sweeper.sweep()
+    } catch (error) {
+      if (!this.#storage) throw new DatabaseClosedError()
+      throw new StorageError('cleanup', { cause: error })
+    }
+  }
+
+  /** Finishes queued writes and closes the database. Closing twice is harmless. */
+  async close(): Promise<void> {
+    const storage = this.#storage
+    if (!storage) return
+    this.#queue.flush()
+    this.#sweeper.stop()
+    this.#storage = undefined
+    storage.close()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+}

@@ -1,0 +1,31 @@
+/** Helpers shared by the tests: databases in memory or in fresh temporary files. */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach } from 'vitest'
+import { Valkeyrie, type ValkeyrieOptions } from '../../src/index.js'
+
+const opened: Valkeyrie[] = []
+const folders: string[] = []
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((db) => db.close()))
+  for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true })
+})
+
+/** A fresh temporary folder, removed after the test. */
+export function tempDir(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'valkeyrie-test-'))
+  folders.push(folder)
+  return folder
+}
+
+/** A path for a new database file in a fresh temporary folder. */
+export const tempDbPath = (name = 'test.db'): string => join(tempDir(), name)
+
+/** Opens an in-memory database (or the given path), closed after the test. */
+export async function openTestDb(path?: string, options?: ValkeyrieOptions): Promise<Valkeyrie> {
+  const db = await Valkeyrie.open(path, options)
+  opened.push(db)
+  return db
+}
