@@ -1,6 +1,18 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url))
+
 export default defineConfig({
+  resolve: {
+    // Examples and README snippets import the package by name; tests run them against the sources.
+    alias: [
+      { find: /^valkeyrie$/, replacement: src('index.ts') },
+      { find: /^valkeyrie\/KvU64$/, replacement: src('u64.ts') },
+      { find: /^valkeyrie\/serializers$/, replacement: src('serializers/index.ts') },
+      { find: /^valkeyrie\/serializers\/(.*)$/, replacement: src('serializers/$1.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,

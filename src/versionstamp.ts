@@ -10,12 +10,28 @@ export type Versionstamp = string & { readonly [brand]: 'Versionstamp' }
 
 const VERSIONSTAMP = /^[0-9a-f]{20}$/
 
-/** The versionstamp of commit number `version`. */
-export const toVersionstamp = (version: number | bigint): Versionstamp =>
-  version.toString(16).padStart(20, '0') as Versionstamp
+/** One past the largest commit number 20 hex digits can write. */
+const VERSION_LIMIT = 1n << 80n
 
-/** The commit number of a versionstamp. */
-export const fromVersionstamp = (versionstamp: string): bigint => BigInt('0x' + versionstamp)
+/** The versionstamp of commit number `version` (a non-negative integer below 2^80; `RangeError` otherwise). */
+export function toVersionstamp(version: number | bigint): Versionstamp {
+  const valid =
+    typeof version === 'number'
+      ? Number.isSafeInteger(version) && version >= 0
+      : typeof version === 'bigint' && version >= 0n && version < VERSION_LIMIT
+  if (!valid) {
+    throw new RangeError(`commit number must be an integer between 0 and 2^80-1: received ${describeValue(version)}`)
+  }
+  return version.toString(16).padStart(20, '0') as Versionstamp
+}
+
+/** The commit number of a versionstamp. Throws `TypeError` unless it is 20 lowercase hex digits. */
+export function fromVersionstamp(versionstamp: string): bigint {
+  if (!isVersionstamp(versionstamp)) {
+    throw new TypeError(`versionstamp must be 20 lowercase hex digits: received ${describeValue(versionstamp)}`)
+  }
+  return BigInt('0x' + versionstamp)
+}
 
 /** Whether `value` is a well-formed versionstamp. */
 export const isVersionstamp = (value: unknown): value is Versionstamp =>

@@ -14,6 +14,7 @@
  * | number | `21`, the IEEE-754 big-endian double (NaN made canonical `7FF8…`), all 64 bits inverted when the sign bit is set, else only the sign bit flipped |
  * | false / true | `26` / `27` |
  */
+import { isUtf8 } from 'node:buffer'
 import { describeValue } from '../errors.js'
 import { MAX_BIGINT_KEY_BYTES } from '../limits.js'
 import type { KvKey, KvKeyPart } from '../types.js'
@@ -26,6 +27,9 @@ const POS_INT_LONG = 0x1d
 const DOUBLE = 0x21
 const FALSE = 0x26
 const TRUE = 0x27
+
+/** A high surrogate not followed by a low one, or a low surrogate not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 /** Growable output buffer; one per call so encoding is reentrant. */
 class Writer {
@@ -57,7 +61,7 @@ class Writer {
     buf[pos++] = 0
     this.pos = pos
   }
-  string(s: string): void {
+  string(s: string, index: number): void {
     // Fast path: ASCII without NUL is written as-is (the common case for keys).
     const n = s.length
     this.ensure(n + 2)
@@ -76,8 +80,15 @@ class Writer {
       return
     }
     this.pos = pos
-    const rest = Buffer.from(i === 0 ? s : s.slice(i), 'utf8')
-    this.escaped(rest)
+    const tail = i === 0 ? s : s.slice(i)
+    // UTF-8 cannot carry a lone surrogate: Buffer.from would write U+FFFD, so two different keys would collide and
+    // the key read back would differ from the key written.
+    if (LONE_SURROGATE.test(tail)) {
+      throw new TypeError(
+        `key part ${index} must be a well-formed string: received a string with a lone UTF-16 surrogate`,
+      )
+    }
+    this.escaped(Buffer.from(tail, 'utf8'))
   }
 }
 
@@ -132,7 +143,7 @@ function writeBigInt(w: Writer, n: bigint, index: number): void {
 function writePart(w: Writer, part: unknown, index: number): void {
   switch (typeof part) {
     case 'string':
-      return w.string(part)
+      return w.string(part, index)
     case 'number':
       return writeNumber(w, part)
     case 'bigint':
@@ -212,7 +223,15 @@ function toBigInt(magnitude: Uint8Array, negative: boolean): bigint {
 function readPart(r: Reader): KvKeyPart {
   const tag = r.next()
   if (tag === BYTES) return r.escaped()
-  if (tag === STRING) return Buffer.from(r.escaped()).toString('utf8')
+  if (tag === STRING) {
+    const start = r.pos
+    const bytes = r.escaped()
+    if (!isUtf8(bytes)) {
+      r.pos = start
+      return r.fail('string part is not valid UTF-8')
+    }
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8')
+  }
   if (tag === INT_ZERO) return 0n
   if (tag > INT_ZERO && tag <= INT_ZERO + 8) return toBigInt(r.take(tag - INT_ZERO, false), false)
   if (tag < INT_ZERO && tag >= INT_ZERO - 8) return toBigInt(r.take(INT_ZERO - tag, true), true)

@@ -34,10 +34,20 @@ function encodeBound(key: unknown, what: string): Buffer {
   return bytes
 }
 
+/**
+ * Whether the key encoded as `bytes` begins with all the parts of the prefix encoded as `prefix`. Matching bytes are
+ * not enough: `['a\0', …]` (`02 61 00 FF 00 …`) starts with the bytes of `['a']` (`02 61 00`) without starting with its
+ * part. The byte after a whole-part match is a type tag, never `FF`, while an escaped `00` inside a string or
+ * Uint8Array part is followed by `FF`.
+ */
+function startsWithParts(bytes: Buffer, prefix: Buffer): boolean {
+  return bytes.length > prefix.length && bytes.subarray(0, prefix.length).equals(prefix) && bytes[prefix.length] !== 0xff
+}
+
 /** A start or end inside a prefix selector: a full key if it extends the prefix, otherwise relative to it. */
 function resolveInPrefix(prefix: Buffer, prefixLength: number, key: unknown, what: string): Buffer {
   const bytes = encodeKey(key as KvKey, { what })
-  const isFullKey = (key as KvKey).length > prefixLength && bytes.subarray(0, prefix.length).equals(prefix)
+  const isFullKey = (key as KvKey).length > prefixLength && startsWithParts(bytes, prefix)
   const resolved = isFullKey ? bytes : Buffer.concat([prefix, bytes])
   assertKeySize(resolved, 'read')
   return resolved
@@ -103,9 +113,12 @@ export function applyCursor(range: KeyRange, cursor: unknown, reverse: boolean):
     throw new TypeError(`cursor is malformed: received ${JSON.stringify(cursor)}`)
   }
   const key = Buffer.concat([range.base, tail])
-  let parts: unknown[]
+  let parts: KvKey
   try {
     parts = decodeKey(key)
+    // Only the exact bytes of some key name an entry: reject bytes that decode leniently (a bigint with leading zero
+    // bytes, a short bigint in the long form, a NaN other than the canonical one).
+    if (!encodeKey(parts, { allowEmpty: true }).equals(key)) throw new TypeError('not canonical')
   } catch {
     throw new TypeError(`cursor is malformed: received ${JSON.stringify(cursor)}`)
   }

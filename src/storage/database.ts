@@ -56,8 +56,12 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
     throw new OpenError(shownPath, (error as Error).message, { cause: error })
   }
   try {
-    configure(client, options)
     const db = drizzle({ client })
+    client.pragma(`busy_timeout = ${options.busyTimeout}`)
+    // Checked before anything can write: reading the schema fails fast (SQLITE_NOTADB) on a file that is not a
+    // database, and a database of another application is refused before the WAL switch rewrites its header.
+    assertOwnSchema(db, shownPath)
+    configure(client, options)
     migrate(client, db, shownPath)
     const queries = prepareQueries(db, createKvTables(DEFAULT_TABLE_NAMES))
     checkMeta(client, queries, options, shownPath)
@@ -69,11 +73,19 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
   }
 }
 
-function configure(client: Database.Database, { path, durability, busyTimeout }: OpenDatabaseOptions): void {
-  // The busy timeout first, so the WAL switch below waits for other processes opening the same file.
-  client.pragma(`busy_timeout = ${busyTimeout}`)
-  // Reading the header here fails fast (SQLITE_NOTADB) on a file that is not a database, before anything is written.
-  client.pragma('schema_version')
+/** Throws unless the database is empty or has Valkeyrie's migrations journal. */
+function assertOwnSchema(db: KvDatabase, shownPath: string): void {
+  const tables = db.all<{ name: string }>(
+    sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`,
+  )
+  const names = tables.map((t) => t.name)
+  if (names.length > 0 && !names.includes(MIGRATIONS_TABLE)) {
+    throw new OpenError(shownPath, `it is not a Valkeyrie database (it has other tables: ${names.join(', ')})`)
+  }
+}
+
+/** WAL and `synchronous`, after the busy timeout so the WAL switch waits for other processes opening the file. */
+function configure(client: Database.Database, { path, durability }: OpenDatabaseOptions): void {
   if (!isMemory(path)) {
     const mode = client.pragma('journal_mode = WAL', { simple: true })
     if (String(mode).toLowerCase() !== 'wal') throw new Error(`could not switch to WAL mode (journal_mode is ${mode})`)
@@ -90,13 +102,8 @@ function migrate(client: Database.Database, db: KvDatabase, shownPath: string): 
   const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER })
   client
     .transaction(() => {
-      const tables = db.all<{ name: string }>(
-        sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`,
-      )
-      const names = new Set(tables.map((t) => t.name))
-      if (names.size > 0 && !names.has(MIGRATIONS_TABLE)) {
-        throw new OpenError(shownPath, `it is not a Valkeyrie database (it has other tables: ${[...names].join(', ')})`)
-      }
+      // Again under the write lock: another process may have created tables since the first look.
+      assertOwnSchema(db, shownPath)
       db.run(sql`CREATE TABLE IF NOT EXISTS ${sql.identifier(MIGRATIONS_TABLE)} (
         id INTEGER PRIMARY KEY, hash TEXT NOT NULL, created_at NUMERIC)`)
       const last = db.get<{ created_at: number } | undefined>(

@@ -1,0 +1,89 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import { MIGRATIONS_TABLE, openDatabase, type OpenDatabaseOptions } from '../../../src/storage/database.js'
+import { tempDbPath, tempDir } from '../../support/open-test-db.js'
+
+const options = (path: string, extra: Partial<OpenDatabaseOptions> = {}): OpenDatabaseOptions => ({
+  path,
+  serializer: 'v8',
+  durability: 'full',
+  busyTimeout: 5000,
+  ...extra,
+})
+
+describe('openDatabase', () => {
+  it('sets WAL, the busy timeout and synchronous=FULL on every open, including a reopen', () => {
+    const path = tempDbPath()
+    for (let i = 0; i < 2; i++) {
+      const { client } = openDatabase(options(path))
+      expect(client.pragma('journal_mode', { simple: true })).toBe('wal')
+      expect(client.pragma('synchronous', { simple: true })).toBe(2) // FULL
+      expect(client.pragma('busy_timeout', { simple: true })).toBe(5000)
+      client.close()
+    }
+  })
+
+  it("maps durability 'relaxed' to synchronous=NORMAL", () => {
+    const { client } = openDatabase(options(tempDbPath(), { durability: 'relaxed' }))
+    expect(client.pragma('synchronous', { simple: true })).toBe(1) // NORMAL
+    client.close()
+  })
+
+  it('applies the drizzle migrations once and records them in its own journal', () => {
+    const path = tempDbPath()
+    openDatabase(options(path)).client.close()
+    openDatabase(options(path)).client.close()
+    const raw = new Database(path)
+    const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()
+    expect(tables).toEqual([MIGRATIONS_TABLE, 'kv', 'kv_meta'])
+    expect(raw.prepare(`SELECT count(*) FROM ${MIGRATIONS_TABLE}`).pluck().get()).toBe(1)
+    expect(raw.prepare('SELECT serializer, format_version, version FROM kv_meta').get()).toEqual({
+      serializer: 'v8',
+      format_version: 1,
+      version: 0,
+    })
+    raw.close()
+  })
+
+  it('refuses a missing folder, naming the path', () => {
+    const path = join(tempDir(), 'no', 'such', 'folder', 'x.db')
+    expect(() => openDatabase(options(path))).toThrow(/cannot open .*x\.db: the folder .* does not exist/)
+  })
+
+  it('refuses a file that is not a database and leaves it untouched', () => {
+    const path = tempDbPath('notes.txt')
+    writeFileSync(path, 'these are not the bytes of a SQLite database, just some text that is long enough\n'.repeat(20))
+    const before = readFileSync(path)
+    expect(() => openDatabase(options(path))).toThrow(/cannot open .*notes\.txt: file is not a database/)
+    expect(readFileSync(path).equals(before)).toBe(true)
+  })
+
+  it('refuses the SQLite database of another application and leaves it untouched', () => {
+    const path = tempDbPath('other.db')
+    const raw = new Database(path)
+    raw.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)')
+    raw.close()
+    const before = readFileSync(path)
+    expect(() => openDatabase(options(path))).toThrow(/not a Valkeyrie database .*customers/)
+    expect(readFileSync(path).equals(before)).toBe(true)
+  })
+
+  it('refuses a database written with another serializer, naming both', () => {
+    const path = tempDbPath()
+    openDatabase(options(path)).client.close()
+    expect(() => openDatabase(options(path, { serializer: 'json' }))).toThrow(
+      /written with the v8 serializer, but was opened with the json serializer/,
+    )
+  })
+
+  it('refuses a database migrated by a newer version', () => {
+    const path = tempDbPath()
+    openDatabase(options(path)).client.close()
+    const raw = new Database(path)
+    raw.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (hash, created_at) VALUES ('future', 99999999999999)`).run()
+    raw.close()
+    expect(() => openDatabase(options(path))).toThrow(/newer version/)
+  })
+})
