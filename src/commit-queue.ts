@@ -1,12 +1,13 @@
 /**
- * Group commit: commits submitted in the same turn of the event loop are applied together in one write
- * transaction (one fsync), each with its own checks, versionstamp and result. A commit whose check fails or whose
- * mutation throws affects no other commit of its group; a storage failure fails the whole group, and then nothing
- * of it is applied. Every promise settles only after the transaction has committed.
+ * Group commit: commits submitted while no group is being written (in practice: in the same turn of the event
+ * loop, or while an asynchronous driver is still writing the previous group) are applied together in one write
+ * transaction (one disk sync), each with its own checks, versionstamp and result. A commit whose check fails or
+ * whose mutation throws affects no other commit of its group; a storage failure fails the whole group, and then
+ * nothing of it is applied. Every promise settles only after its transaction has committed. One group at a time.
  */
 import { planCommit, writePlan, type PreparedCommit } from './commit.js'
-import type { Storage } from './driver.js'
 import { StorageError } from './errors.js'
+import type { Storage, WriteTransaction } from './store.js'
 import type { KvCommitError, KvCommitResult } from './types.js'
 import { toVersionstamp } from './versionstamp.js'
 
@@ -18,6 +19,17 @@ interface Job {
 
 type Outcome = { ok: true; result: KvCommitResult | KvCommitError } | { ok: false; error: unknown }
 
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise
+
+/** Every key a group reads or writes: what an asynchronous store loads before running it. */
+function* keysOf(jobs: readonly Job[], expired: Iterable<Buffer>): Generator<Buffer> {
+  yield* expired
+  for (const { commit } of jobs) {
+    for (const check of commit.checks) yield check.key
+    for (const mutation of commit.mutations) yield mutation.key
+  }
+}
+
 export class CommitQueue {
   readonly #storage: Storage
   readonly #clock: () => number
@@ -25,13 +37,15 @@ export class CommitQueue {
   /** Keys found expired by reads, deleted with the next group (only if still expired then). */
   #expired = new Map<string, Buffer>()
   #scheduled = false
+  /** The group an asynchronous store is writing now. */
+  #inFlight: Promise<void> | undefined
 
   constructor(storage: Storage, clock: () => number) {
     this.#storage = storage
     this.#clock = clock
   }
 
-  /** Queues a commit; it runs with the others submitted in this turn. */
+  /** Queues a commit; it runs with the others submitted before the next group starts. */
   submit(commit: PreparedCommit): Promise<KvCommitResult | KvCommitError> {
     return new Promise((resolve, reject) => {
       this.#jobs.push({ commit, resolve, reject })
@@ -46,47 +60,76 @@ export class CommitQueue {
   }
 
   #schedule(): void {
-    if (this.#scheduled) return
+    if (this.#scheduled || this.#inFlight) return
     this.#scheduled = true
-    queueMicrotask(() => this.flush())
+    queueMicrotask(() => this.#flush())
   }
 
-  /** Applies everything queued now, in one transaction. */
-  flush(): void {
+  /** Writes everything queued, then waits for the store; resolves when nothing is queued or in flight. */
+  async drain(): Promise<void> {
+    for (;;) {
+      if (this.#inFlight) await this.#inFlight
+      else if (this.#jobs.length > 0 || this.#expired.size > 0) this.#flush()
+      else return
+    }
+  }
+
+  #flush(): void {
     this.#scheduled = false
+    if (this.#inFlight) return
     const jobs = this.#jobs
-    const expired = this.#expired
-    if (jobs.length === 0 && expired.size === 0) return
+    const expired = [...this.#expired.values()]
+    if (jobs.length === 0 && expired.length === 0) return
     this.#jobs = []
     this.#expired = new Map()
-    let outcomes: Outcome[]
+    let outcomes: Outcome[] | Promise<Outcome[]>
     try {
-      outcomes = this.#storage.transact((tx) => {
-        const now = this.#clock()
-        for (const key of expired.values()) tx.removeExpired(key, now)
-        return jobs.map((job): Outcome => {
-          let plan
-          try {
-            plan = planCommit(tx, job.commit, now)
-          } catch (error) {
-            // A caller mistake fails this commit alone (it wrote nothing); anything else aborts the group.
-            if (error instanceof TypeError || error instanceof RangeError) return { ok: false, error }
-            throw error
-          }
-          if (plan === null) return { ok: true, result: { ok: false } }
-          return { ok: true, result: { ok: true, versionstamp: toVersionstamp(writePlan(tx, plan)) } }
-        })
-      })
+      outcomes = this.#storage.transact(
+        () => keysOf(jobs, expired),
+        (tx) => this.#apply(tx, jobs, expired),
+      )
     } catch (error) {
-      const failure = new StorageError('commit', { cause: error })
-      for (const job of jobs) job.reject(failure)
-      return
+      return this.#fail(jobs, error)
     }
+    if (!isPromise(outcomes)) return this.#settle(jobs, outcomes)
+    this.#inFlight = outcomes.then(
+      (done) => this.#settle(jobs, done),
+      (error: unknown) => this.#fail(jobs, error),
+    )
+    void this.#inFlight.finally(() => {
+      this.#inFlight = undefined
+      if (this.#jobs.length > 0 || this.#expired.size > 0) this.#schedule()
+    })
+  }
+
+  #apply(tx: WriteTransaction, jobs: readonly Job[], expired: readonly Buffer[]): Outcome[] {
+    const now = this.#clock()
+    for (const key of expired) tx.removeExpired(key, now)
+    return jobs.map((job): Outcome => {
+      let plan
+      try {
+        plan = planCommit(tx, job.commit, now)
+      } catch (error) {
+        // A caller mistake fails this commit alone (it wrote nothing); anything else aborts the group.
+        if (error instanceof TypeError || error instanceof RangeError) return { ok: false, error }
+        throw error
+      }
+      if (plan === null) return { ok: true, result: { ok: false } }
+      return { ok: true, result: { ok: true, versionstamp: toVersionstamp(writePlan(tx, plan)) } }
+    })
+  }
+
+  #settle(jobs: readonly Job[], outcomes: readonly Outcome[]): void {
     for (let i = 0; i < jobs.length; i++) {
       const job = jobs[i] as Job
       const outcome = outcomes[i] as Outcome
       if (outcome.ok) job.resolve(outcome.result)
       else job.reject(outcome.error)
     }
+  }
+
+  #fail(jobs: readonly Job[], error: unknown): void {
+    const failure = new StorageError('commit', { cause: error })
+    for (const job of jobs) job.reject(failure)
   }
 }

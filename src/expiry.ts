@@ -1,5 +1,5 @@
 /** Expiry (SPEC §7): `expireIn` to an absolute time, liveness of rows, and the background sweep. */
-import type { KvRow, Storage } from './driver.js'
+import type { KvRow, Storage } from './store.js'
 import { describeValue } from './errors.js'
 import { MAX_EXPIRE_IN_MS } from './limits.js'
 
@@ -40,18 +40,17 @@ export class ExpirySweeper {
   }
 
   #sweepInBackground(): void {
-    try {
-      this.#storage.purgeExpired(this.#clock(), SWEEP_BATCH)
-    } catch {
-      // A busy or failing store is retried at the next tick; an unhandled error here would crash the process.
-    }
+    // A busy or failing store is retried at the next tick; an unhandled error here would crash the process.
+    Promise.resolve()
+      .then(() => this.#storage.purgeExpired(this.#clock(), SWEEP_BATCH))
+      .catch(() => {})
   }
 
   /** Deletes every row expired now, a batch per transaction, yielding to the event loop between batches. */
   async sweep(): Promise<number> {
     let total = 0
     for (;;) {
-      const deleted = this.#storage.purgeExpired(this.#clock(), SWEEP_BATCH)
+      const deleted = await this.#storage.purgeExpired(this.#clock(), SWEEP_BATCH)
       total += deleted
       if (deleted < SWEEP_BATCH) return total
       await new Promise((resolve) => setImmediate(resolve))

@@ -1,5 +1,5 @@
 /** `list`: an async iterator that streams a key range in batches, with a cursor for resuming (SPEC §5). */
-import type { KvRow, Storage } from './driver.js'
+import type { KvRow, RangeQuery } from './store.js'
 import { describeValue } from './errors.js'
 import { isLive } from './expiry.js'
 import { decodeKey } from './key/codec.js'
@@ -10,8 +10,8 @@ import { toVersionstamp } from './versionstamp.js'
 
 /** What the iterator needs from its database. */
 export interface ListSource {
-  /** The storage, or throws if the database is closed. */
-  storage(): Storage
+  /** Reads a batch; rejects if the database is closed or the store fails. */
+  readRange(query: RangeQuery): Promise<KvRow[]>
   now(): number
   decode(row: KvRow): unknown
   /** Called for each expired row a batch met. */
@@ -81,7 +81,7 @@ export class KvListIterator<T = unknown> implements AsyncIterableIterator<KvEntr
   }
 
   async next(): Promise<IteratorResult<KvEntry<T>, undefined>> {
-    const row = this.#nextRow()
+    const row = this.#nextRow() ?? (await this.#nextRowAfterRead())
     if (!row) return { done: true, value: undefined }
     this.#remaining--
     this.#cursor = encodeCursor(row.key, this.#plan.range)
@@ -93,24 +93,30 @@ export class KvListIterator<T = unknown> implements AsyncIterableIterator<KvEntr
     return { done: false, value: entry }
   }
 
+  /** The next live row of the current batch, if it has one. */
   #nextRow(): KvRow | undefined {
-    for (;;) {
-      if (this.#remaining <= 0) return undefined
-      if (this.#index < this.#batch.length) {
-        const row = this.#batch[this.#index++] as KvRow
-        if (isLive(row, this.#source.now())) return row
-        this.#source.foundExpired(row.key)
-        continue
-      }
-      if (this.#exhausted) return undefined
-      this.#readBatch()
+    while (this.#remaining > 0 && this.#index < this.#batch.length) {
+      const row = this.#batch[this.#index++] as KvRow
+      if (isLive(row, this.#source.now())) return row
+      this.#source.foundExpired(row.key)
     }
+    return undefined
   }
 
-  #readBatch(): void {
+  /** Reads batches until one yields a live row or the range is exhausted. */
+  async #nextRowAfterRead(): Promise<KvRow | undefined> {
+    while (this.#remaining > 0 && !this.#exhausted) {
+      await this.#readBatch()
+      const row = this.#nextRow()
+      if (row) return row
+    }
+    return undefined
+  }
+
+  async #readBatch(): Promise<void> {
     const plan = this.#plan
     const limit = Math.min(plan.batchSize, this.#remaining)
-    const rows = this.#source.storage().readRange({ start: plan.start, end: plan.end, limit, reverse: plan.reverse })
+    const rows = await this.#source.readRange({ start: plan.start, end: plan.end, limit, reverse: plan.reverse })
     this.#batch = rows
     this.#index = 0
     if (rows.length < limit) this.#exhausted = true

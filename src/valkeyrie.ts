@@ -3,7 +3,7 @@ import type { AtomicCheck, Durability, KvCommitError, KvCommitResult, KvEntryMay
 import { AtomicOperation } from './atomic.js'
 import { prepareCommit } from './commit.js'
 import { CommitQueue } from './commit-queue.js'
-import type { KvRow, Storage } from './driver.js'
+import type { KvRow, Storage } from './store.js'
 import { DatabaseClosedError, describeValue, StorageError } from './errors.js'
 import { ExpirySweeper, isLive } from './expiry.js'
 import { encodeKey } from './key/codec.js'
@@ -125,10 +125,10 @@ export class Valkeyrie {
     return this.#storage
   }
 
-  #read<T>(fn: (storage: Storage) => T): T {
+  async #read<T>(fn: (storage: Storage) => T | Promise<T>): Promise<T> {
     const storage = this.#open()
     try {
-      return fn(storage)
+      return await fn(storage)
     } catch (error) {
       throw new StorageError('read', { cause: error })
     }
@@ -150,7 +150,7 @@ export class Valkeyrie {
   async get<T = unknown>(key: KvKey): Promise<KvEntryMaybe<T>> {
     this.#open()
     const bytes = readKey(key)
-    const row = this.#read((s) => s.read(bytes))
+    const row = await this.#read((s) => s.read(bytes))
     return this.#entry<T>(key, bytes, row, this.#clock())
   }
 
@@ -164,7 +164,7 @@ export class Valkeyrie {
       throw new RangeError(`Too many keys for getMany (max ${MAX_GET_MANY_KEYS}): received ${keys.length}`)
     }
     const encoded = keys.map(readKey)
-    const rows = this.#read((s) => s.readMany(encoded))
+    const rows = await this.#read((s) => s.readMany(encoded))
     const now = this.#clock()
     return keys.map((key, i) => this.#entry(key, encoded[i] as Buffer, rows[i], now)) as {
       [K in keyof T]: KvEntryMaybe<T[K]>
@@ -195,7 +195,7 @@ export class Valkeyrie {
   list<T = unknown>(selector: KvListSelector, options?: KvListOptions): KvListIterator<T> {
     return new KvListIterator<T>(
       {
-        storage: () => this.#open(),
+        readRange: (query) => this.#read((s) => s.readRange(query)),
         now: this.#clock,
         decode: (row) => this.#decode(row),
         foundExpired: (key) => this.#queue.purgeFound(key),
@@ -246,10 +246,10 @@ export class Valkeyrie {
   async close(): Promise<void> {
     const storage = this.#storage
     if (!storage) return
-    this.#queue.flush()
-    this.#sweeper.stop()
     this.#storage = undefined
-    storage.close()
+    this.#sweeper.stop()
+    await this.#queue.drain()
+    await storage.close()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -208,7 +208,10 @@ class Reader {
   }
   take(length: number, invert: boolean): Uint8Array {
     if (this.pos + length > this.bytes.length) this.fail('unexpected end')
-    const out = this.bytes.slice(this.pos, this.pos + length)
+    // A copy, never a view: `bytes` is often a Buffer, whose slice() shares memory, and inverting a view in place would
+    // corrupt the caller's key bytes.
+    const out = new Uint8Array(length)
+    out.set(this.bytes.subarray(this.pos, this.pos + length))
     this.pos += length
     if (invert) for (let i = 0; i < out.length; i++) out[i] = ~(out[i] as number) & 0xff
     return out

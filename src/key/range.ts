@@ -85,7 +85,10 @@ export function resolveSelector(selector: KvListSelector): KeyRange {
   } else if (start !== undefined && end !== undefined) {
     const startBytes = encodeBound(start, 'list start')
     const endBytes = encodeBound(end, 'list end')
-    range = { start: startBytes, end: endBytes, base: startBytes.subarray(0, commonPrefixLength(startBytes, endBytes)) }
+    // The base stops short of the whole start key: when start is a prefix of end (`['a']` .. `['a', 'z']`), the start
+    // key itself is listed and its cursor would otherwise be '', which means "from the beginning".
+    const baseLength = Math.min(commonPrefixLength(startBytes, endBytes), startBytes.length - 1)
+    range = { start: startBytes, end: endBytes, base: startBytes.subarray(0, baseLength) }
   } else {
     throw new TypeError(
       'list selector must have a prefix, or both start and end: received ' +

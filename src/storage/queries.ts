@@ -1,7 +1,7 @@
 /** Every query of the default storage, built once per database as prepared Drizzle statements. */
 import { and, asc, desc, eq, gte, isNotNull, lt, lte, sql } from 'drizzle-orm'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
-import type { KvRow } from '../driver.js'
+import type { KvRow } from '../store.js'
 import type { KvTables } from './schema.js'
 
 /** A Drizzle database over better-sqlite3. */

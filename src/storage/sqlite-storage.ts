@@ -1,6 +1,6 @@
 /** The default store: SQLite through better-sqlite3, every query a prepared Drizzle statement. */
 import type Database from 'better-sqlite3'
-import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../driver.js'
+import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../store.js'
 import type { KvQueries } from './queries.js'
 
 export class SqliteStorage implements Storage {
@@ -45,7 +45,7 @@ export class SqliteStorage implements Storage {
     return (reverse ? this.#q.readRangeDesc : this.#q.readRangeAsc).all({ start, end, limit })
   }
 
-  transact<T>(fn: (tx: WriteTransaction) => T): T {
+  transact<T>(_keys: () => Iterable<Buffer>, fn: (tx: WriteTransaction) => T): T {
     return this.#transact(fn)
   }
 

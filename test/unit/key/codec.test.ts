@@ -502,6 +502,21 @@ describe('decodeKey', () => {
     expect([...(decodeKey(bytes('01 00 ff 00 ff 00'))[0] as Uint8Array)]).toEqual([0, 0])
   })
 
+  it('does not modify the Buffer it decodes', () => {
+    const encoded = encodeKey([-1n, -(1n << 64n), -(1n << 100n), -1.5, -0, 'é\0', Uint8Array.of(0, 0xff)])
+    const copy = Buffer.from(encoded)
+    const first = decodeKey(encoded)
+    expect(encoded.equals(copy)).toBe(true)
+    expect(sameKey(decodeKey(encoded), first)).toBe(true)
+  })
+
+  it('returns Uint8Array parts that do not share memory with the input', () => {
+    const encoded = encodeKey([Uint8Array.of(1, 2, 3)])
+    const part = decodeKey(encoded)[0] as Uint8Array
+    part[0] = 9
+    expect(encoded[1]).toBe(1)
+  })
+
   it('decodes no bytes as no parts', () => {
     expect(decodeKey(new Uint8Array(0))).toEqual([])
   })

@@ -1,8 +1,12 @@
 /**
- * The storage contract: what the library needs from a store, in bytes. The library encodes keys and values,
- * validates, filters expired rows, hands out versionstamps and serializes commits; a store only keeps rows in
- * key-byte order and runs a write function atomically.
+ * The store contract: what the library core needs from storage, in bytes. The library encodes keys and values,
+ * validates, filters expired rows, hands out versionstamps and serializes commits; a store keeps rows in key-byte
+ * order and runs a synchronous write function atomically. The built-in SQLite storage implements it directly
+ * (every call synchronous); a driver from `defineDriver` is adapted to it by driver-store.ts (calls may be async).
  */
+
+/** A value, or a promise of it: the SQLite store answers synchronously, drivers may not. */
+export type MaybePromise<T> = T | Promise<T>
 
 /** One stored entry, as bytes. */
 export type KvRow = {
@@ -39,13 +43,17 @@ export interface WriteTransaction {
 
 /** A store of rows. Reads see committed data only; `transact` runs its function in one serializable transaction. */
 export interface Storage {
-  read(key: Buffer): KvRow | undefined
+  read(key: Buffer): MaybePromise<KvRow | undefined>
   /** Reads several keys in one snapshot. */
-  readMany(keys: readonly Buffer[]): (KvRow | undefined)[]
-  readRange(query: RangeQuery): KvRow[]
-  /** Runs `fn` in one write transaction: all of it commits, or (if it throws) none of it. */
-  transact<T>(fn: (tx: WriteTransaction) => T): T
+  readMany(keys: readonly Buffer[]): MaybePromise<(KvRow | undefined)[]>
+  readRange(query: RangeQuery): MaybePromise<KvRow[]>
+  /**
+   * Runs `fn` in one write transaction: all of it commits, or (if it throws) none of it. `fn` is synchronous and
+   * reads and writes only the keys `keys()` lists (a store that cannot read inside a synchronous function loads
+   * them first).
+   */
+  transact<T>(keys: () => Iterable<Buffer>, fn: (tx: WriteTransaction) => T): MaybePromise<T>
   /** Deletes up to `limit` rows expired at `now`; returns how many. */
-  purgeExpired(now: number, limit: number): number
-  close(): void
+  purgeExpired(now: number, limit: number): MaybePromise<number>
+  close(): MaybePromise<void>
 }
