@@ -1,5 +1,5 @@
 /** Valkeyrie: the public database object. It validates, encodes and coordinates; it holds no SQL. */
-import type { AtomicCheck, Durability, KvCommitError, KvCommitResult, KvEntryMaybe, KvKey, KvListOptions, KvListSelector, KvMutation, KvSetOptions } from './types.js'
+import type { AtomicCheck, KvCommitError, KvCommitResult, KvEntryMaybe, KvKey, KvListOptions, KvListSelector, KvMutation, KvSetOptions } from './types.js'
 import { AtomicOperation } from './atomic.js'
 import { prepareCommit } from './commit.js'
 import { CommitQueue } from './commit-queue.js'
@@ -12,56 +12,61 @@ import { MAX_GET_MANY_KEYS } from './limits.js'
 import { KvListIterator } from './list.js'
 import { serializerName, type Serializer } from './serializers/serializer.js'
 import { v8Serializer } from './serializers/v8.js'
-import { openDatabase } from './storage/database.js'
-import { SqliteStorage } from './storage/sqlite-storage.js'
+import { openStorage, validateStorageOptions, type StorageOptions } from './open-storage.js'
+import type { DriverFactory } from './driver.js'
 import { decodeValue } from './value.js'
 import { toVersionstamp } from './versionstamp.js'
 
 /** Options of `Valkeyrie.open`. */
-export interface ValkeyrieOptions {
+export interface ValkeyrieOptions extends StorageOptions {
   /** How values are stored (default: the V8 serializer). A database keeps the serializer it was created with. */
   serializer?: Serializer
-  /** `'full'` (default): an acknowledged write survives power loss. `'relaxed'`: it survives a process crash. */
-  durability?: Durability
-  /** How long a write waits for another process's lock before failing, in ms (default 5000). */
-  busyTimeout?: number
   /** How often expired entries are swept in the background, in ms (default 60000; 0 turns the sweep off). */
   sweepInterval?: number
   /** The clock expiry is measured by, in epoch ms (default `Date.now`); for tests. */
   clock?: () => number
 }
 
-const OPTION_NAMES = new Set(['serializer', 'durability', 'busyTimeout', 'sweepInterval', 'clock'])
-const DEFAULT_BUSY_TIMEOUT_MS = 5000
+const OPTION_NAMES = new Set([
+  'serializer',
+  'durability',
+  'busyTimeout',
+  'sweepInterval',
+  'clock',
+  'driver',
+  'database',
+  'tables',
+  'migrations',
+])
 const DEFAULT_SWEEP_INTERVAL_MS = 60_000
 const CONSTRUCTING = Symbol('Valkeyrie.open')
 
 function validateOptions(options: unknown): ValkeyrieOptions {
   if (options === undefined) return {}
+  if (typeof options === 'function') return { driver: options as DriverFactory }
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`options must be an object: received ${describeValue(options)}`)
+    throw new TypeError(`options must be an object or a driver factory: received ${describeValue(options)}`)
   }
   for (const name of Object.keys(options)) {
     if (!OPTION_NAMES.has(name)) throw new TypeError(`unknown option ${JSON.stringify(name)}`)
   }
   const o = options as ValkeyrieOptions
-  const { serializer, durability, busyTimeout, sweepInterval, clock } = o
+  const { serializer, sweepInterval, clock } = o
   if (serializer !== undefined && (typeof serializer?.serialize !== 'function' || typeof serializer.deserialize !== 'function')) {
     throw new TypeError(`serializer must have serialize and deserialize functions: received ${describeValue(serializer)}`)
   }
-  if (durability !== undefined && durability !== 'full' && durability !== 'relaxed') {
-    throw new TypeError(`durability must be 'full' or 'relaxed': received ${describeValue(durability)}`)
-  }
-  for (const [name, value] of [['busyTimeout', busyTimeout], ['sweepInterval', sweepInterval]] as const) {
-    if (value === undefined) continue
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
-      throw new TypeError(`${name} must be a non-negative integer of milliseconds: received ${describeValue(value)}`)
+  if (sweepInterval !== undefined) {
+    if (typeof sweepInterval !== 'number' || !Number.isInteger(sweepInterval)) {
+      throw new TypeError(`sweepInterval must be a non-negative integer of milliseconds: received ${describeValue(sweepInterval)}`)
     }
-    if (value < 0 || value > 2 ** 31 - 1) throw new RangeError(`${name} must be between 0 and 2147483647: received ${value}`)
+    if (sweepInterval < 0 || sweepInterval > 2 ** 31 - 1) {
+      throw new RangeError(`sweepInterval must be between 0 and 2147483647: received ${sweepInterval}`)
+    }
   }
   if (clock !== undefined && typeof clock !== 'function') {
     throw new TypeError(`clock must be a function returning epoch milliseconds: received ${describeValue(clock)}`)
   }
+  validateStorageOptions(o)
   return o
 }
 
@@ -99,25 +104,20 @@ export class Valkeyrie {
 
   /**
    * Opens a database: in memory when `path` is omitted or `':memory:'`, else the SQLite file at `path`
-   * (created when absent).
+   * (created when absent). The second argument is the options, or a driver factory from `defineDriver`.
    *
    * @example
    * const db = await Valkeyrie.open('./data.db', { serializer: jsonSerializer, durability: 'relaxed' })
    */
-  static async open(path?: string, options?: ValkeyrieOptions): Promise<Valkeyrie> {
+  static async open(path?: string, options?: ValkeyrieOptions | DriverFactory): Promise<Valkeyrie> {
     if (path !== undefined && (typeof path !== 'string' || path === '')) {
       throw new TypeError(`path must be a non-empty string: received ${describeValue(path)}`)
     }
     const o = validateOptions(options)
     const serializer = o.serializer ?? v8Serializer
-    const { client, queries } = openDatabase({
-      path: path ?? ':memory:',
-      serializer: serializerName(serializer),
-      durability: o.durability ?? 'full',
-      busyTimeout: o.busyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS,
-    })
-    const storage = new SqliteStorage(client, queries)
-    return new Valkeyrie(CONSTRUCTING, storage, serializer, o.clock ?? Date.now, o.sweepInterval ?? DEFAULT_SWEEP_INTERVAL_MS)
+    const clock = o.clock ?? Date.now
+    const storage = await openStorage(path, o, serializerName(serializer), clock)
+    return new Valkeyrie(CONSTRUCTING, storage, serializer, clock, o.sweepInterval ?? DEFAULT_SWEEP_INTERVAL_MS)
   }
 
   #open(): Storage {

@@ -7,6 +7,7 @@
  * | NaN, ±Infinity, -0 | `{"$$":"number","v":"NaN" / "Infinity" / "-Infinity" / "-0"}` |
  * | bigint | `{"$$":"bigint","v":"123"}` |
  * | Uint8Array | `{"$$":"Uint8Array","v":base64}` |
+ * | Buffer | `{"$$":"Buffer","v":base64}` |
  * | ArrayBuffer | `{"$$":"ArrayBuffer","v":base64}` |
  * | Map | `{"$$":"Map","v":[[key, value], ...]}` |
  * | Set | `{"$$":"Set","v":[value, ...]}` |
@@ -15,10 +16,11 @@
  * | a plain object that has a `$$` key | `{"$$":"object","v":{...}}` (escaped so it is never read as a tag) |
  *
  * Anything else that JSON would drop or change (functions, symbols, class instances, other typed arrays, Error,
- * WeakMap, circular references) throws `TypeError`. A top-level KvU64 never reaches a serializer (see value.ts).
+ * WeakMap, sparse arrays, circular references) throws `TypeError`. A top-level KvU64 never reaches a serializer
+ * (see value.ts).
  */
-import { describeValue } from '../errors.js'
 import { defineSerializer } from './serializer.js'
+import { kindOf, mapKeyStep, mapValueStep, setOwn, setStep, ValueWalk } from './value-walk.js'
 
 const TAG = '$$'
 
@@ -26,88 +28,75 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
 
 const tagged = (type: string, v?: Json): Json => (v === undefined ? { [TAG]: type } : { [TAG]: type, v })
 
-function fail(value: unknown, why = ''): never {
-  throw new TypeError(`the json serializer cannot store ${describeValue(value)}${why}`)
-}
+const base64 = (bytes: Uint8Array): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
 
-/** Assigns an own property, even one named `__proto__`, which plain assignment would turn into a prototype. */
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
-  else target[key] = value
-}
-
-function isPlainObject(value: object): boolean {
-  const proto = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
-}
-
-function toJson(value: unknown, seen: Set<object>): Json {
-  switch (typeof value) {
+/** The JSON for a value; plain objects and arrays that need no tag anywhere inside are returned as they are. */
+function toJson(value: unknown, walk: ValueWalk): Json {
+  switch (kindOf(value)) {
     case 'string':
     case 'boolean':
-      return value
-    case 'number':
-      if (Number.isFinite(value) && !Object.is(value, -0)) return value
-      return tagged('number', Object.is(value, -0) ? '-0' : String(value))
+    case 'null':
+      return value as Json
+    case 'number': {
+      const n = value as number
+      if (Number.isFinite(n) && !Object.is(n, -0)) return n
+      return tagged('number', Object.is(n, -0) ? '-0' : String(n))
+    }
     case 'bigint':
-      return tagged('bigint', value.toString())
+      return tagged('bigint', (value as bigint).toString())
     case 'undefined':
       return tagged('undefined')
-    case 'object':
-      if (value === null) return null
-      break
+    case 'array':
+      return walk.array(value as unknown[], (item) => toJson(item, walk)) as Json[]
+    case 'object': {
+      const out = walk.object(value as object, (item) => toJson(item, walk)) as { [key: string]: Json }
+      return Object.hasOwn(out, TAG) ? tagged('object', out) : out
+    }
+    case 'Uint8Array':
+      return tagged('Uint8Array', base64(value as Uint8Array))
+    case 'Buffer':
+      return tagged('Buffer', base64(value as Buffer))
+    case 'ArrayBuffer':
+      return tagged('ArrayBuffer', Buffer.from(value as ArrayBuffer).toString('base64'))
+    case 'Date': {
+      const date = value as Date
+      return tagged('Date', Number.isNaN(date.getTime()) ? null : date.toISOString())
+    }
+    case 'RegExp': {
+      const { source, flags } = value as RegExp
+      return tagged('RegExp', { source, flags })
+    }
+    case 'Map': {
+      const map = value as Map<unknown, unknown>
+      walk.open(map)
+      const entries: Json[] = []
+      let i = 0
+      for (const [k, v] of map) {
+        entries.push([walk.at(mapKeyStep(i++), () => toJson(k, walk)), walk.at(mapValueStep(k), () => toJson(v, walk))])
+      }
+      walk.close(map)
+      return tagged('Map', entries)
+    }
+    case 'Set': {
+      const set = value as Set<unknown>
+      walk.open(set)
+      const items: Json[] = []
+      let i = 0
+      for (const item of set) items.push(walk.at(setStep(i++), () => toJson(item, walk)))
+      walk.close(set)
+      return tagged('Set', items)
+    }
     default:
-      fail(value)
+      return walk.fail(value)
   }
-  if (seen.has(value)) fail(value, ' with a circular reference')
-  seen.add(value)
-  try {
-    return objectToJson(value, seen)
-  } finally {
-    seen.delete(value)
-  }
-}
-
-function objectToJson(value: object, seen: Set<object>): Json {
-  if (Array.isArray(value)) {
-    const out: Json[] = new Array(value.length)
-    for (let i = 0; i < value.length; i++) out[i] = toJson(value[i], seen)
-    return out
-  }
-  if (isPlainObject(value)) {
-    const out: { [key: string]: Json } = {}
-    for (const key of Object.keys(value)) setOwn(out, key, toJson((value as Record<string, unknown>)[key], seen))
-    return TAG in out ? tagged('object', out) : out
-  }
-  if (value instanceof Uint8Array && value.constructor === Uint8Array) {
-    return tagged('Uint8Array', Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'))
-  }
-  if (Buffer.isBuffer(value)) return tagged('Uint8Array', value.toString('base64'))
-  if (value instanceof ArrayBuffer) return tagged('ArrayBuffer', Buffer.from(value).toString('base64'))
-  if (value instanceof Date) return tagged('Date', Number.isNaN(value.getTime()) ? null : value.toISOString())
-  if (value instanceof RegExp) return tagged('RegExp', { source: value.source, flags: value.flags })
-  if (value instanceof Map) {
-    const entries: Json[] = []
-    for (const [k, v] of value) entries.push([toJson(k, seen), toJson(v, seen)])
-    return tagged('Map', entries)
-  }
-  if (value instanceof Set) {
-    const items: Json[] = []
-    for (const v of value) items.push(toJson(v, seen))
-    return tagged('Set', items)
-  }
-  return fail(value)
 }
 
 function fromJson(json: Json): unknown {
   if (json === null || typeof json !== 'object') return json
   if (Array.isArray(json)) return json.map(fromJson)
   const type = json[TAG]
-  if (type === undefined) {
-    const out: Record<string, unknown> = {}
-    for (const key of Object.keys(json)) setOwn(out, key, fromJson(json[key] as Json))
-    return out
-  }
+  if (type === undefined) return fromJsonObject(json)
   const v = json.v as Json
   switch (type) {
     case 'undefined':
@@ -118,6 +107,8 @@ function fromJson(json: Json): unknown {
       return BigInt(v as string)
     case 'Uint8Array':
       return new Uint8Array(Buffer.from(v as string, 'base64'))
+    case 'Buffer':
+      return Buffer.from(v as string, 'base64')
     case 'ArrayBuffer': {
       const bytes = Buffer.from(v as string, 'base64')
       return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
@@ -132,21 +123,24 @@ function fromJson(json: Json): unknown {
       return new Map((v as Json[][]).map(([k, val]) => [fromJson(k as Json), fromJson(val as Json)]))
     case 'Set':
       return new Set((v as Json[]).map(fromJson))
-    case 'object': {
-      const out: Record<string, unknown> = {}
-      for (const key of Object.keys(v as object)) setOwn(out, key, fromJson((v as Record<string, Json>)[key] as Json))
-      return out
-    }
+    case 'object':
+      return fromJsonObject(v as { [key: string]: Json })
     default:
       throw new TypeError(`the json serializer found an unknown tag ${JSON.stringify(type)}`)
   }
+}
+
+function fromJsonObject(json: { [key: string]: Json }): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(json)) setOwn(out, key, fromJson(json[key] as Json))
+  return out
 }
 
 /** Serializes values as readable JSON, keeping the special types listed above. */
 export const jsonSerializer = defineSerializer({
   name: 'json',
   serialize(value: unknown): Uint8Array {
-    return Buffer.from(JSON.stringify(toJson(value, new Set())), 'utf8')
+    return Buffer.from(JSON.stringify(toJson(value, new ValueWalk('json'))), 'utf8')
   },
   deserialize(value: Uint8Array): unknown {
     return fromJson(JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8')) as Json)

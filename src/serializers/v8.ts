@@ -1,16 +1,120 @@
-/** The default serializer: `node:v8`, which keeps everything structured clone keeps, circular references included. */
+/**
+ * The default serializer: `node:v8` (structured clone), which keeps circular references, shared references, sparse
+ * arrays, -0, bigint, Map, Set, Date, RegExp, ArrayBuffer, Buffer, every typed array, DataView, boxed primitives
+ * and the built-in Error types.
+ *
+ * Before serializing, the value is walked to refuse, with a `TypeError`, what structured clone would not give back
+ * as it was: a class instance (it comes back a plain object, so a URL comes back `{}`), a subclass of a built-in,
+ * an Error of a custom class or with properties beyond message, stack and cause, and an Error whose cause leads
+ * back to itself (V8 writes it but cannot read it back). Functions, symbols, WeakMap, WeakSet, SharedArrayBuffer
+ * and the like throw too.
+ */
 import { deserialize, serialize } from 'node:v8'
 import { describeValue } from '../errors.js'
 import { defineSerializer } from './serializer.js'
+import { kindOf, mapKeyStep, mapValueStep, setStep, ValueWalk } from './value-walk.js'
 
-/** Serializes values with `node:v8` (structured clone). */
+const ERROR_PROTOTYPES = new Set<object>(
+  [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError].map((type) => type.prototype),
+)
+
+// Typed arrays, DataView and boxed primitives come back with their own prototype; subclasses of them do not.
+const KEPT_PROTOTYPES = new Set<object>([
+  ...[Int8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array]
+    .map((type) => type.prototype),
+  BigInt64Array.prototype,
+  BigUint64Array.prototype,
+  DataView.prototype,
+  String.prototype,
+  Number.prototype,
+  Boolean.prototype,
+  BigInt.prototype,
+])
+
+const ERROR_OWN_KEYS = new Set(['message', 'stack', 'cause', 'name'])
+
+/** Walks a value, throwing for what structured clone would change. Objects are visited once (cycles are fine). */
+class V8Check {
+  readonly #walk = new ValueWalk('v8')
+  readonly #seen = new Set<object>()
+  // Errors whose contents are being visited: meeting one of them again means its cause leads back to it.
+  readonly #openErrors = new Set<object>()
+
+  visit(value: unknown): void {
+    const kind = kindOf(value)
+    if (kind === 'symbol' || kind === 'function') this.#walk.fail(value)
+    if (typeof value !== 'object' || value === null) return
+    if (this.#openErrors.has(value)) this.#walk.fail(value, 'V8 cannot read back an Error whose cause leads back to it')
+    if (this.#seen.has(value)) return
+    this.#seen.add(value)
+    switch (kind) {
+      case 'object':
+        for (const key of Object.keys(value)) this.#walk.at(key, () => this.visit((value as Record<string, unknown>)[key]))
+        return
+      case 'array': {
+        const array = value as unknown[]
+        for (let i = 0; i < array.length; i++) this.#walk.at(i, () => this.visit(array[i]))
+        return
+      }
+      case 'Map': {
+        let i = 0
+        for (const [k, v] of value as Map<unknown, unknown>) {
+          this.#walk.at(mapKeyStep(i++), () => this.visit(k))
+          this.#walk.at(mapValueStep(k), () => this.visit(v))
+        }
+        return
+      }
+      case 'Set': {
+        let i = 0
+        for (const item of value as Set<unknown>) this.#walk.at(setStep(i++), () => this.visit(item))
+        return
+      }
+      case 'Date':
+      case 'RegExp':
+      case 'Uint8Array':
+      case 'Buffer':
+      case 'ArrayBuffer':
+        return
+      default:
+        this.#visitOther(value)
+    }
+  }
+
+  #visitOther(value: object): void {
+    const prototype = Object.getPrototypeOf(value) as object | null
+    if (prototype !== null && KEPT_PROTOTYPES.has(prototype)) return
+    if (prototype === null || !ERROR_PROTOTYPES.has(prototype)) this.#walk.fail(value, 'it would be read back as a plain object or not at all')
+    const error = value as Error
+    // V8 rebuilds an Error from its name, message, stack and cause only.
+    const expectedName = (prototype as Error).name
+    if (error.name !== expectedName) {
+      this.#walk.fail(value, `its name ${describeValue(error.name)} would be read back as ${JSON.stringify(expectedName)}`)
+    }
+    for (const key of Object.getOwnPropertyNames(error)) {
+      if (!ERROR_OWN_KEYS.has(key)) this.#walk.fail(value, `its property ${JSON.stringify(key)} would be lost`)
+    }
+    for (const key of ['message', 'stack'] as const) {
+      if (Object.hasOwn(error, key) && typeof error[key] !== 'string') {
+        this.#walk.fail(value, `its ${key} is not a string`)
+      }
+    }
+    if (Object.hasOwn(error, 'cause')) {
+      this.#openErrors.add(error)
+      this.#walk.at('cause', () => this.visit(error.cause))
+      this.#openErrors.delete(error)
+    }
+  }
+}
+
+/** Serializes values with `node:v8` (structured clone), refusing what it would not give back unchanged. */
 export const v8Serializer = defineSerializer({
   name: 'v8',
   serialize(value: unknown): Uint8Array {
+    new V8Check().visit(value)
     try {
       return serialize(value)
     } catch (error) {
-      // node:v8 throws a DataCloneError (a plain Error) for functions, symbols, WeakMaps and the like.
+      // node:v8 throws a DataCloneError (a plain Error) for anything the walk let through that it cannot clone.
       throw new TypeError(`the v8 serializer cannot store ${describeValue(value)}: ${(error as Error).message}`, {
         cause: error,
       })

@@ -1,6 +1,7 @@
 /**
- * Opening the default storage: the better-sqlite3 connection, its pragmas, the migrations in `drizzle/` and the
- * metadata row, all checked before the first read or write.
+ * Opening the default storage: the better-sqlite3 connection (a file, memory, or a connection the application
+ * already has), its pragmas, and the tables: migrated from `drizzle/`, or checked when the application migrates
+ * them itself. All of it before the first read or write.
  */
 import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -9,10 +10,11 @@ import Database from 'better-sqlite3'
 import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
+import { getTableConfig } from 'drizzle-orm/sqlite-core'
 import { OpenError } from '../errors.js'
 import type { Durability } from '../types.js'
 import { prepareQueries, type KvDatabase, type KvQueries } from './queries.js'
-import { createKvTables, DEFAULT_TABLE_NAMES } from './schema.js'
+import { createKvTables, DEFAULT_TABLE_NAMES, type KvTableNames, type KvTables } from './schema.js'
 
 /** Meaning of the rows; bump with a migration when it changes. */
 export const FORMAT_VERSION = 1
@@ -21,25 +23,43 @@ export const MIGRATIONS_TABLE = '__valkeyrie_migrations'
 /** The folder drizzle-kit writes (shipped in the package beside `dist/`). */
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url))
 
-export interface OpenDatabaseOptions {
-  /** A file path, or `':memory:'`. */
+/** Open a file (or `':memory:'`) that Valkeyrie owns. */
+export interface OpenFileOptions {
   path: string
-  /** Name recorded for the serializer; a database written by another one is refused. */
-  serializer: string
   durability: Durability
   busyTimeout: number
+}
+
+/** Use a connection the application owns, with the kv tables inside its own schema. */
+export interface AttachOptions {
+  /** A better-sqlite3 connection, or a Drizzle database over one. */
+  database: Database.Database | { $client: Database.Database }
+  /** Table names, when the application chose its own (default `kv` and `kv_meta`). */
+  tables: KvTableNames
+  /** `'skip'`: the application's migrations create the tables (checked at open); `'apply'`: run ours. */
+  migrations: 'apply' | 'skip'
 }
 
 export interface OpenedDatabase {
   client: Database.Database
   db: KvDatabase
   queries: KvQueries
+  /** Whether closing the database closes the connection (not when the application owns it). */
+  ownsClient: boolean
+  /** The path shown in errors. */
+  shownPath: string
 }
 
 const isMemory = (path: string): boolean => path === ':memory:'
 
-/** Opens (creating when absent) and migrates a database. Throws `OpenError` naming the file and the cause. */
-export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
+function fail(client: Database.Database | undefined, shownPath: string, error: unknown): never {
+  client?.close()
+  if (error instanceof OpenError) throw error
+  throw new OpenError(shownPath, (error as Error).message, { cause: error })
+}
+
+/** Opens (creating when absent) and migrates a database file. Throws `OpenError` naming the file and the cause. */
+export function openDatabase(options: OpenFileOptions): OpenedDatabase {
   const { path } = options
   const shownPath = isMemory(path) ? path : resolve(path)
   if (!isMemory(path)) {
@@ -49,43 +69,85 @@ export function openDatabase(options: OpenDatabaseOptions): OpenedDatabase {
       throw new OpenError(shownPath, 'it is a directory, not a database file')
     }
   }
-  let client: Database.Database
+  let client: Database.Database | undefined
   try {
     client = new Database(path)
-  } catch (error) {
-    throw new OpenError(shownPath, (error as Error).message, { cause: error })
-  }
-  try {
     const db = drizzle({ client })
     client.pragma(`busy_timeout = ${options.busyTimeout}`)
     // Checked before anything can write: reading the schema fails fast (SQLITE_NOTADB) on a file that is not a
     // database, and a database of another application is refused before the WAL switch rewrites its header.
     assertOwnSchema(db, shownPath)
     configure(client, options)
-    migrate(client, db, shownPath)
-    const queries = prepareQueries(db, createKvTables(DEFAULT_TABLE_NAMES))
-    checkMeta(client, queries, options, shownPath)
-    return { client, db, queries }
+    migrate(client, db, shownPath, true)
+    const tables = createKvTables(DEFAULT_TABLE_NAMES)
+    const queries = prepareQueries(db, tables)
+    return { client, db, queries, ownsClient: true, shownPath }
   } catch (error) {
-    client.close()
-    if (error instanceof OpenError) throw error
-    throw new OpenError(shownPath, (error as Error).message, { cause: error })
+    fail(client, shownPath, error)
+  }
+}
+
+/** Uses an application's connection: its pragmas are left as they are. */
+export function attachDatabase(options: AttachOptions): OpenedDatabase {
+  const client = 'prepare' in options.database ? options.database : options.database.$client
+  const shownPath = client.memory ? ':memory:' : client.name
+  if (options.migrations === 'apply' && (options.tables.kv !== 'kv' || options.tables.meta !== 'kv_meta')) {
+    throw new TypeError("migrations: 'apply' creates the default table names only; with your own names, use 'skip'")
+  }
+  try {
+    const db = drizzle({ client })
+    const tables = createKvTables(options.tables)
+    if (options.migrations === 'apply') migrate(client, db, shownPath, false)
+    else assertTables(db, tables, shownPath)
+    const queries = prepareQueries(db, tables)
+    return { client, db, queries, ownsClient: false, shownPath }
+  } catch (error) {
+    fail(undefined, shownPath, error)
   }
 }
 
 /** Throws unless the database is empty or has Valkeyrie's migrations journal. */
 function assertOwnSchema(db: KvDatabase, shownPath: string): void {
-  const tables = db.all<{ name: string }>(
-    sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`,
-  )
-  const names = tables.map((t) => t.name)
+  const names = tableNames(db)
   if (names.length > 0 && !names.includes(MIGRATIONS_TABLE)) {
     throw new OpenError(shownPath, `it is not a Valkeyrie database (it has other tables: ${names.join(', ')})`)
   }
 }
 
+const tableNames = (db: KvDatabase): string[] =>
+  db
+    .all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+    .map((t) => t.name)
+
+/** Throws an `OpenError` naming each missing table, column or index of the application-managed tables. */
+function assertTables(db: KvDatabase, tables: KvTables, shownPath: string): void {
+  const problems: string[] = []
+  for (const table of [tables.kv, tables.meta]) {
+    const config = getTableConfig(table)
+    const columns = db.all<{ name: string }>(sql`SELECT name FROM pragma_table_info(${config.name})`).map((c) => c.name)
+    if (columns.length === 0) {
+      problems.push(`table ${config.name} is missing`)
+      continue
+    }
+    const missing = config.columns.map((c) => c.name).filter((name) => !columns.includes(name))
+    if (missing.length > 0) problems.push(`table ${config.name} lacks column(s) ${missing.join(', ')}`)
+    for (const index of config.indexes) {
+      const name = index.config.name
+      const found = db.all(sql`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ${name}`)
+      if (found.length === 0) problems.push(`index ${name} is missing`)
+    }
+  }
+  if (problems.length > 0) {
+    throw new OpenError(
+      shownPath,
+      `its Valkeyrie tables are missing or out of date (${problems.join('; ')}): add the tables from ` +
+        "createKvTables() in 'valkeyrie/drizzle' to your Drizzle schema and run your migrations",
+    )
+  }
+}
+
 /** WAL and `synchronous`, after the busy timeout so the WAL switch waits for other processes opening the file. */
-function configure(client: Database.Database, { path, durability }: OpenDatabaseOptions): void {
+function configure(client: Database.Database, { path, durability }: OpenFileOptions): void {
   if (!isMemory(path)) {
     const mode = client.pragma('journal_mode = WAL', { simple: true })
     if (String(mode).toLowerCase() !== 'wal') throw new Error(`could not switch to WAL mode (journal_mode is ${mode})`)
@@ -98,12 +160,12 @@ function configure(client: Database.Database, { path, durability }: OpenDatabase
  * Applies pending migrations from `drizzle/` inside one BEGIN IMMEDIATE transaction, so that several processes
  * opening a new file at the same moment serialize here and each sees the others' work.
  */
-function migrate(client: Database.Database, db: KvDatabase, shownPath: string): void {
+function migrate(client: Database.Database, db: KvDatabase, shownPath: string, ownFile: boolean): void {
   const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER })
   client
     .transaction(() => {
       // Again under the write lock: another process may have created tables since the first look.
-      assertOwnSchema(db, shownPath)
+      if (ownFile) assertOwnSchema(db, shownPath)
       db.run(sql`CREATE TABLE IF NOT EXISTS ${sql.identifier(MIGRATIONS_TABLE)} (
         id INTEGER PRIMARY KEY, hash TEXT NOT NULL, created_at NUMERIC)`)
       const last = db.get<{ created_at: number } | undefined>(
@@ -121,23 +183,4 @@ function migrate(client: Database.Database, db: KvDatabase, shownPath: string): 
       }
     })
     .immediate()
-}
-
-function checkMeta(client: Database.Database, queries: KvQueries, options: OpenDatabaseOptions, shownPath: string) {
-  const meta = client
-    .transaction(() => {
-      queries.createMeta.run({ serializer: options.serializer, formatVersion: FORMAT_VERSION })
-      return queries.readMeta.get()
-    })
-    .immediate()
-  if (!meta) throw new OpenError(shownPath, 'its metadata row is missing')
-  if (meta.formatVersion !== FORMAT_VERSION) {
-    throw new OpenError(shownPath, `its storage format ${meta.formatVersion} is not supported (expected ${FORMAT_VERSION})`)
-  }
-  if (meta.serializer !== options.serializer) {
-    throw new OpenError(
-      shownPath,
-      `it was written with the ${meta.serializer} serializer, but was opened with the ${options.serializer} serializer`,
-    )
-  }
 }

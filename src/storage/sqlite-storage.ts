@@ -1,16 +1,27 @@
-/** The default store: SQLite through better-sqlite3, every query a prepared Drizzle statement. */
-import type Database from 'better-sqlite3'
+/**
+ * The default store: SQLite through better-sqlite3, every query a prepared Drizzle statement. It implements the
+ * core's store contract synchronously (the fast path), and the public driver contract too, so the built-in
+ * storage is one driver among others.
+ */
+import type { DriverEntry, KvDriver } from '../driver.js'
+import { OpenError } from '../errors.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../store.js'
+import { fromVersionstamp, toVersionstamp } from '../versionstamp.js'
+import { FORMAT_VERSION, type OpenedDatabase } from './database.js'
 import type { KvQueries } from './queries.js'
 
-export class SqliteStorage implements Storage {
-  readonly #client: Database.Database
+/** Rows deleted per transaction by the driver-contract `cleanup`. */
+const CLEANUP_BATCH = 1000
+
+export class SqliteStorage implements Storage, KvDriver {
+  readonly #opened: OpenedDatabase
   readonly #q: KvQueries
   readonly #readMany: (keys: readonly Buffer[]) => (KvRow | undefined)[]
   readonly #transact: <T>(fn: (tx: WriteTransaction) => T) => T
 
-  constructor(client: Database.Database, queries: KvQueries) {
-    this.#client = client
+  constructor(opened: OpenedDatabase) {
+    const { client, queries } = opened
+    this.#opened = opened
     this.#q = queries
     // A deferred transaction: all reads see one snapshot.
     this.#readMany = client.transaction((keys: readonly Buffer[]) => keys.map((key) => queries.readRow.get({ key })))
@@ -32,6 +43,26 @@ export class SqliteStorage implements Storage {
     }).immediate
     this.#transact = immediate as <T>(fn: (tx: WriteTransaction) => T) => T
   }
+
+  /** Records the serializer's name in a new database, or refuses one written with another serializer. */
+  checkSerializer(name: string): void {
+    const { client, shownPath } = this.#opened
+    const meta = client
+      .transaction(() => {
+        this.#q.createMeta.run({ serializer: name, formatVersion: FORMAT_VERSION })
+        return this.#q.readMeta.get()
+      })
+      .immediate()
+    if (!meta) throw new OpenError(shownPath, 'its metadata row is missing')
+    if (meta.formatVersion !== FORMAT_VERSION) {
+      throw new OpenError(shownPath, `its storage format ${meta.formatVersion} is not supported (expected ${FORMAT_VERSION})`)
+    }
+    if (meta.serializer !== name) {
+      throw new OpenError(shownPath, `it was written with the ${meta.serializer} serializer, but was opened with the ${name} serializer`)
+    }
+  }
+
+  // The core's store contract (synchronous).
 
   read(key: Buffer): KvRow | undefined {
     return this.#q.readRow.get({ key })
@@ -58,6 +89,60 @@ export class SqliteStorage implements Storage {
   }
 
   close(): void {
-    if (this.#client.open) this.#client.close()
+    const { client, ownsClient } = this.#opened
+    if (ownsClient && client.open) client.close()
+  }
+
+  // The public driver contract, over the same tables.
+
+  get(key: Uint8Array): DriverEntry | undefined {
+    const row = this.read(toBuffer(key))
+    return row && toEntry(row)
+  }
+
+  set(key: Uint8Array, value: Uint8Array, versionstamp: string, expiresAt: number | null): void {
+    const bytes = toBuffer(value)
+    this.#q.writeRow.run({
+      key: toBuffer(key),
+      value: bytes.subarray(1),
+      encoding: bytes[0] as number,
+      version: Number(fromVersionstamp(versionstamp)),
+      expiresAt,
+    })
+  }
+
+  delete(key: Uint8Array): void {
+    this.#q.removeRow.run({ key: toBuffer(key) })
+  }
+
+  list(start: Uint8Array, end: Uint8Array, _prefix: Uint8Array, _now: number, limit: number, reverse: boolean): DriverEntry[] {
+    return this.readRange({ start: toBuffer(start), end: toBuffer(end), limit, reverse }).map(toEntry)
+  }
+
+  cleanup(now: number): void {
+    while (this.purgeExpired(now, CLEANUP_BATCH) === CLEANUP_BATCH) {}
+  }
+
+  async withTransaction<T>(callback: () => Promise<T>): Promise<T> {
+    const { client } = this.#opened
+    client.exec('BEGIN IMMEDIATE')
+    try {
+      const result = await callback()
+      client.exec('COMMIT')
+      return result
+    } catch (error) {
+      if (client.inTransaction) client.exec('ROLLBACK')
+      throw error
+    }
   }
 }
+
+const toBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+
+const toEntry = (row: KvRow): DriverEntry => ({
+  key: row.key,
+  value: Buffer.concat([Buffer.of(row.encoding), row.value]),
+  versionstamp: toVersionstamp(row.version),
+  expiresAt: row.expiresAt,
+})

@@ -569,6 +569,23 @@ describe('property: decode(encode(key)) is the key', () => {
     )
   })
 
+  it('decodes arbitrary bytes to a key or throws a TypeError, nothing else', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (random) => {
+        let decoded: KvKeyPart[]
+        try {
+          decoded = decodeKey(random)
+        } catch (error) {
+          expect(error).toBeInstanceOf(TypeError)
+          return
+        }
+        // Whatever decodes must encode again without error (possibly to other bytes when the input was not canonical).
+        if (decoded.length > 0) expect(() => encodeKey(decoded)).not.toThrow()
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
   it('gives different keys different bytes', () => {
     fc.assert(
       fc.property(keyPair, ([a, b]) => {

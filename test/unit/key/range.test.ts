@@ -493,6 +493,29 @@ describe('property: resuming from any cursor continues exactly after that entry'
     )
   })
 
+  it('rejects any cursor string with a TypeError or narrows the range inside the selector', () => {
+    const range = resolveSelector({ prefix: ['a'] })
+    const cursor = fc.oneof(
+      fc.string({ unit: fc.constantFrom(...'AZaz09-_+/= '.split('')), maxLength: 12 }),
+      fc.uint8Array({ minLength: 1, maxLength: 12 }).map((b) => Buffer.from(b).toString('base64url')),
+    )
+    fc.assert(
+      fc.property(cursor, fc.boolean(), (c, reverse) => {
+        let next: KeyRange
+        try {
+          next = applyCursor(range, c, reverse)
+        } catch (error) {
+          expect(error).toBeInstanceOf(TypeError)
+          return
+        }
+        expect(Buffer.compare(next.start, range.start)).toBeGreaterThanOrEqual(0)
+        expect(Buffer.compare(next.end, range.end)).toBeLessThanOrEqual(0)
+        expect(Buffer.compare(next.start, next.end)).toBeLessThanOrEqual(0)
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
   it('for { start, end } selectors', () => {
     fc.assert(
       fc.property(fc.array(tail, { minLength: 2, maxLength: 14 }), (keys) => {

@@ -2,16 +2,29 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { MIGRATIONS_TABLE, openDatabase, type OpenDatabaseOptions } from '../../../src/storage/database.js'
+import { MIGRATIONS_TABLE, openDatabase, type OpenFileOptions } from '../../../src/storage/database.js'
+import { SqliteStorage } from '../../../src/storage/sqlite-storage.js'
 import { tempDbPath, tempDir } from '../../support/open-test-db.js'
 
-const options = (path: string, extra: Partial<OpenDatabaseOptions> = {}): OpenDatabaseOptions => ({
+const options = (path: string, extra: Partial<OpenFileOptions> = {}): OpenFileOptions => ({
   path,
-  serializer: 'v8',
   durability: 'full',
   busyTimeout: 5000,
   ...extra,
 })
+
+/** Opens like Valkeyrie.open does: the file, then the serializer check. */
+function openChecked(path: string, serializer = 'v8') {
+  const opened = openDatabase(options(path))
+  const storage = new SqliteStorage(opened)
+  try {
+    storage.checkSerializer(serializer)
+  } catch (error) {
+    storage.close()
+    throw error
+  }
+  return opened
+}
 
 describe('openDatabase', () => {
   it('sets WAL, the busy timeout and synchronous=FULL on every open, including a reopen', () => {
@@ -33,8 +46,8 @@ describe('openDatabase', () => {
 
   it('applies the drizzle migrations once and records them in its own journal', () => {
     const path = tempDbPath()
-    openDatabase(options(path)).client.close()
-    openDatabase(options(path)).client.close()
+    openChecked(path).client.close()
+    openChecked(path).client.close()
     const raw = new Database(path)
     const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()
     expect(tables).toEqual([MIGRATIONS_TABLE, 'kv', 'kv_meta'])
@@ -72,8 +85,8 @@ describe('openDatabase', () => {
 
   it('refuses a database written with another serializer, naming both', () => {
     const path = tempDbPath()
-    openDatabase(options(path)).client.close()
-    expect(() => openDatabase(options(path, { serializer: 'json' }))).toThrow(
+    openChecked(path).client.close()
+    expect(() => openChecked(path, 'json')).toThrow(
       /written with the v8 serializer, but was opened with the json serializer/,
     )
   })

@@ -1,0 +1,199 @@
+/**
+ * Adapts a driver from `defineDriver` to the store contract the core uses. It gives every driver, however naive,
+ * the library's guarantees: one operation at a time per database (so a commit's writes are never seen half
+ * done), reads of a commit's keys before its synchronous plan runs, its writes afterwards, and on a failed write
+ * the undoing of the writes already made.
+ *
+ * Driver-side formats: the value bytes are `[encoding, ...bytes]` (see value.ts); the library's own metadata
+ * (the commit counter and the serializer's name) lives under keys that begin with FF, which no encoded key does,
+ * so no list range ever reaches them.
+ */
+import { assertDriver, type DriverEntry, type DriverFactory, type KvDriver } from './driver.js'
+import { OpenError } from './errors.js'
+import type { KvRow, RangeQuery, Storage, WriteTransaction } from './store.js'
+import { fromVersionstamp, toVersionstamp } from './versionstamp.js'
+
+const VERSION_KEY = Buffer.from('\xffversion', 'latin1')
+const SERIALIZER_KEY = Buffer.from('\xffserializer', 'latin1')
+const idOf = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
+const asBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+
+function toRow(entry: DriverEntry | null | undefined): KvRow | undefined {
+  if (!entry) return undefined
+  const value = asBuffer(entry.value)
+  return {
+    key: asBuffer(entry.key),
+    value: value.subarray(1),
+    encoding: value[0] as number,
+    version: Number(fromVersionstamp(entry.versionstamp)),
+    expiresAt: entry.expiresAt,
+  }
+}
+
+function commonPrefix(a: Uint8Array, b: Uint8Array): Uint8Array {
+  let i = 0
+  while (i < a.length && i < b.length && a[i] === b[i]) i++
+  return a.subarray(0, i)
+}
+
+/** The last commit counter recorded under VERSION_KEY (its versionstamp). */
+const versionOf = (entry: DriverEntry | null | undefined): number =>
+  entry ? Number(fromVersionstamp(entry.versionstamp)) : 0
+
+export class DriverStorage implements Storage {
+  readonly #driver: KvDriver
+  readonly #clock: () => number
+  /** The tail of the chain of operations: each waits for the one before. */
+  #tail: Promise<unknown> = Promise.resolve()
+
+  constructor(driver: KvDriver, clock: () => number) {
+    this.#driver = driver
+    this.#clock = clock
+  }
+
+  /** Runs `fn` after every operation queued before it. */
+  #exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.#tail.then(fn, fn)
+    this.#tail = run.catch(() => {})
+    return run
+  }
+
+  read(key: Buffer): Promise<KvRow | undefined> {
+    return this.#exclusive(async () => toRow(await this.#driver.get(key, this.#clock())))
+  }
+
+  readMany(keys: readonly Buffer[]): Promise<(KvRow | undefined)[]> {
+    return this.#exclusive(() =>
+      this.#driver.withTransaction(async () => {
+        const rows: (KvRow | undefined)[] = []
+        for (const key of keys) rows.push(toRow(await this.#driver.get(key, this.#clock())))
+        return rows
+      }),
+    )
+  }
+
+  readRange({ start, end, limit, reverse }: RangeQuery): Promise<KvRow[]> {
+    return this.#exclusive(async () => {
+      const entries = await this.#driver.list(start, end, commonPrefix(start, end), this.#clock(), limit, reverse)
+      return entries.map((entry) => toRow(entry) as KvRow)
+    })
+  }
+
+  transact<T>(keys: () => Iterable<Buffer>, fn: (tx: WriteTransaction) => T): Promise<T> {
+    return this.#exclusive(() => this.#driver.withTransaction(() => this.#transact(keys, fn)))
+  }
+
+  async #transact<T>(keys: () => Iterable<Buffer>, fn: (tx: WriteTransaction) => T): Promise<T> {
+    const driver = this.#driver
+    const now = this.#clock()
+    // Load every key the synchronous function may touch, and remember it for undoing.
+    const before = new Map<string, DriverEntry | undefined>()
+    for (const key of [VERSION_KEY, ...keys()]) {
+      const id = idOf(key)
+      if (!before.has(id)) before.set(id, (await driver.get(key, now)) ?? undefined)
+    }
+    const current = new Map<string, KvRow | undefined>()
+    for (const [id, entry] of before) if (id !== idOf(VERSION_KEY)) current.set(id, toRow(entry))
+    const writes = new Map<string, { key: Buffer; row: KvRow | null }>()
+    let version: number | undefined
+    const loaded = (key: Buffer): string => {
+      const id = idOf(key)
+      if (!current.has(id)) throw new Error('internal error: a commit touched a key it did not declare')
+      return id
+    }
+    const tx: WriteTransaction = {
+      read: (key) => current.get(loaded(key)),
+      write: (row) => {
+        current.set(loaded(row.key), row)
+        writes.set(idOf(row.key), { key: row.key, row })
+      },
+      remove: (key) => {
+        current.set(loaded(key), undefined)
+        writes.set(idOf(key), { key, row: null })
+      },
+      removeExpired: (key, at) => {
+        const row = current.get(loaded(key))
+        if (row && row.expiresAt !== null && row.expiresAt <= at) tx.remove(key)
+      },
+      nextVersion: () => (version = (version ?? versionOf(before.get(idOf(VERSION_KEY)))) + 1),
+    }
+    const result = fn(tx)
+    const done: Buffer[] = []
+    try {
+      for (const { key, row } of writes.values()) {
+        if (row) {
+          const value = Buffer.concat([Buffer.of(row.encoding), row.value])
+          await driver.set(key, value, toVersionstamp(row.version), row.expiresAt)
+        } else {
+          await driver.delete(key)
+        }
+        done.push(key)
+      }
+      if (version !== undefined) await driver.set(VERSION_KEY, Buffer.alloc(0), toVersionstamp(version), null)
+    } catch (error) {
+      await this.#undo(done, before)
+      throw error
+    }
+    return result
+  }
+
+  /** Puts back what `keys` held before a failed commit (best effort: the store is already failing). */
+  async #undo(keys: readonly Buffer[], before: Map<string, DriverEntry | undefined>): Promise<void> {
+    for (const key of [...keys].reverse()) {
+      const old = before.get(idOf(key))
+      try {
+        if (old) await this.#driver.set(key, old.value, old.versionstamp, old.expiresAt)
+        else await this.#driver.delete(key)
+      } catch {
+        // Keep undoing the others; the original error is what the caller gets.
+      }
+    }
+  }
+
+  purgeExpired(now: number): Promise<number> {
+    // Drivers clean up in one call and report no count.
+    return this.#exclusive(async () => {
+      await this.#driver.cleanup(now)
+      return 0
+    })
+  }
+
+  close(): Promise<void> {
+    return this.#exclusive(async () => {
+      await this.#driver.close()
+    })
+  }
+
+  /** Records the serializer's name in a new store, or refuses a store written with another one. */
+  async checkSerializer(name: string, shownPath: string): Promise<void> {
+    let recorded: string
+    try {
+      recorded = await this.#exclusive(() =>
+      this.#driver.withTransaction(async () => {
+        const entry = await this.#driver.get(SERIALIZER_KEY, this.#clock())
+        if (entry) return Buffer.from(entry.value).toString('utf8')
+        await this.#driver.set(SERIALIZER_KEY, Buffer.from(name, 'utf8'), toVersionstamp(0), null)
+        return name
+      }),
+      )
+    } catch (error) {
+      throw new OpenError(shownPath, `the driver failed: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+    }
+    if (recorded !== name) {
+      throw new OpenError(shownPath, `it was written with the ${recorded} serializer, but was opened with the ${name} serializer`)
+    }
+  }
+}
+
+/** Makes a driver from a factory (or takes a driver object) and checks its shape. Throws `OpenError` on failure. */
+export async function makeDriver(source: DriverFactory | KvDriver, path: string | undefined, shownPath: string): Promise<KvDriver> {
+  let driver: unknown
+  try {
+    driver = typeof source === 'function' ? await source(path) : source
+  } catch (error) {
+    throw new OpenError(shownPath, `the driver failed to open: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+  }
+  assertDriver(driver)
+  return driver
+}
