@@ -9,6 +9,8 @@ export default defineConfig({
     alias: [
       { find: /^valkeyrie$/, replacement: src('index.ts') },
       { find: /^valkeyrie\/KvU64$/, replacement: src('u64.ts') },
+      { find: /^valkeyrie\/drizzle$/, replacement: src('drizzle.ts') },
+      { find: /^valkeyrie\/testing$/, replacement: src('testing/index.ts') },
       { find: /^valkeyrie\/serializers$/, replacement: src('serializers/index.ts') },
       { find: /^valkeyrie\/serializers\/(.*)$/, replacement: src('serializers/$1.ts') },
     ],

@@ -130,7 +130,7 @@ export class DriverStorage implements Storage {
         }
         done.push(key)
       }
-      if (version !== undefined) await driver.set(VERSION_KEY, Buffer.alloc(0), toVersionstamp(version), null)
+      if (version !== undefined) await driver.set(VERSION_KEY, Buffer.of(0), toVersionstamp(version), null)
     } catch (error) {
       await this.#undo(done, before)
       throw error

@@ -64,7 +64,7 @@ export function describePart(value: unknown): string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return describeValue(value)
   const name = (value as object).constructor?.name
   if (!name || name === 'Object') return 'an object'
-  return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`
+  return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}`
 }
 
 /** A step into a value: a property name, an array index, or a Map/Set position. */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
-import { Valkeyrie, type ValkeyrieOptions } from '../../src/index.js'
+import { type DriverFactory, Valkeyrie, type ValkeyrieOptions } from '../../src/index.js'
 
 const opened: Valkeyrie[] = []
 const folders: string[] = []
@@ -24,8 +24,18 @@ export function tempDir(): string {
 export const tempDbPath = (name = 'test.db'): string => join(tempDir(), name)
 
 /** Opens an in-memory database (or the given path), closed after the test. */
-export async function openTestDb(path?: string, options?: ValkeyrieOptions): Promise<Valkeyrie> {
+export async function openTestDb(path?: string, options?: ValkeyrieOptions | DriverFactory): Promise<Valkeyrie> {
   const db = await Valkeyrie.open(path, options)
   opened.push(db)
   return db
+}
+
+/** The error a promise rejects with (fails the test if it resolves). */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise
+  } catch (error) {
+    return error as Error
+  }
+  throw new Error('expected the promise to reject')
 }

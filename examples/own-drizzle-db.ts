@@ -1,0 +1,40 @@
+/**
+ * Valkeyrie inside an application's own Drizzle database: `npx tsx examples/own-drizzle-db.ts`.
+ *
+ * In a real application the kv tables sit in your schema file and your own `drizzle-kit generate` writes the
+ * migration (see README, "Your own Drizzle database"). To stay self-contained, this example creates the same
+ * tables with the SQL drizzle-kit generates for them.
+ */
+import Database from 'better-sqlite3'
+import { drizzle } from 'drizzle-orm/better-sqlite3'
+import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { KvU64, Valkeyrie } from 'valkeyrie'
+import { createKvTables } from 'valkeyrie/drizzle'
+
+// schema.ts: your tables, and Valkeyrie's under names you choose.
+export const todos = sqliteTable('todos', { id: integer('id').primaryKey(), title: text('title').notNull() })
+export const { kv: appKv, meta: appKvMeta } = createKvTables({ kv: 'app_kv', meta: 'app_kv_meta' })
+
+// What `drizzle-kit generate` writes for that schema, applied here by hand instead of by your migrator.
+const client = new Database(':memory:')
+client.exec(`
+  CREATE TABLE todos (id integer PRIMARY KEY NOT NULL, title text NOT NULL);
+  CREATE TABLE app_kv (key blob PRIMARY KEY NOT NULL, value blob NOT NULL, encoding integer NOT NULL,
+    version integer NOT NULL, expires_at integer);
+  CREATE INDEX app_kv_expires_at_idx ON app_kv (expires_at);
+  CREATE TABLE app_kv_meta (id integer PRIMARY KEY NOT NULL, version integer DEFAULT 0 NOT NULL,
+    serializer text NOT NULL, format_version integer NOT NULL);
+`)
+const db = drizzle({ client })
+
+db.insert(todos).values({ id: 1, title: 'ship it' }).run()
+
+// Valkeyrie on the same connection; your migrations own the tables, so ours are skipped.
+const kv = await Valkeyrie.open(undefined, { database: db, tables: { kv: 'app_kv', meta: 'app_kv_meta' } })
+await kv.atomic().sum(['todo', 1, 'views'], 1n).commit()
+console.log('views:', (await kv.get<KvU64>(['todo', 1, 'views'])).value?.value)
+await kv.close() // leaves your connection open
+
+console.log('todos:', db.select().from(todos).all())
+console.log('kv rows:', db.select({ key: appKv.key }).from(appKv).all().length)
+client.close()

@@ -1,0 +1,127 @@
+/**
+ * A Drizzle application keeps the kv tables in its own database: its schema includes createKvTables(), its own
+ * drizzle-kit generates the migration, its own migrator applies it, and Valkeyrie uses the tables beside the
+ * application's.
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
+import { eq } from 'drizzle-orm'
+import { drizzle } from 'drizzle-orm/better-sqlite3'
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createKvTables } from '../../src/drizzle.js'
+import { KvU64, OpenError, Valkeyrie } from '../../src/index.js'
+import { openTestDb, tempDbPath } from '../support/open-test-db.js'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+// Inside the repository so the project resolves drizzle-orm from our node_modules, as an installed app would.
+const PROJECT = join(ROOT, '.tmp', `own-drizzle-${process.pid}`)
+const TABLES = { kv: 'app_kv', meta: 'app_kv_meta' }
+
+const todos = sqliteTable('todos', { id: integer('id').primaryKey(), title: text('title').notNull() })
+
+beforeAll(() => {
+  rmSync(PROJECT, { recursive: true, force: true })
+  mkdirSync(PROJECT, { recursive: true })
+  writeFileSync(
+    join(PROJECT, 'schema.ts'),
+    [
+      "import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'",
+      "import { createKvTables } from '../../src/drizzle.js'",
+      "export const todos = sqliteTable('todos', { id: integer('id').primaryKey(), title: text('title').notNull() })",
+      `export const { kv: appKv, meta: appKvMeta } = createKvTables(${JSON.stringify(TABLES)})`,
+    ].join('\n'),
+  )
+  writeFileSync(
+    join(PROJECT, 'drizzle.config.ts'),
+    "export default { dialect: 'sqlite', schema: './schema.ts', out: './migrations' }\n",
+  )
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/drizzle-kit/bin.cjs'), 'generate'], { cwd: PROJECT, stdio: 'pipe' })
+})
+
+afterAll(() => rmSync(PROJECT, { recursive: true, force: true }))
+
+function migratedApp(path: string) {
+  const client = new Database(path)
+  const db = drizzle({ client })
+  migrate(db, { migrationsFolder: join(PROJECT, 'migrations') })
+  return { client, db }
+}
+
+describe('your own Drizzle database', () => {
+  it("puts the kv tables in the application's own drizzle-kit migration", () => {
+    const files = readdirSync(join(PROJECT, 'migrations')).filter((f) => f.endsWith('.sql'))
+    expect(files).toHaveLength(1)
+    const migration = readFileSync(join(PROJECT, 'migrations', files[0] as string), 'utf8')
+    expect(migration).toContain('CREATE TABLE `app_kv`')
+    expect(migration).toContain('CREATE TABLE `app_kv_meta`')
+    expect(migration).toContain('CREATE INDEX `app_kv_expires_at_idx`')
+    expect(migration).toContain('CREATE TABLE `todos`')
+  })
+
+  it("uses the application's migrated database beside its own tables", async () => {
+    const path = tempDbPath()
+    const { client, db } = migratedApp(path)
+    db.insert(todos).values({ id: 1, title: 'write the docs' }).run()
+
+    const kv = await openTestDb(undefined, { database: db, tables: TABLES })
+    await kv.set(['todo', 1, 'views'], new KvU64(1n))
+    await kv.atomic().sum(['todo', 1, 'views'], 1n).set(['todo', 1, 'seen'], true).commit()
+    expect((await kv.get<KvU64>(['todo', 1, 'views'])).value?.value).toBe(2n)
+    expect((await Array.fromAsync(kv.list({ prefix: ['todo', 1] }))).map((e) => e.key)).toEqual([
+      ['todo', 1, 'seen'],
+      ['todo', 1, 'views'],
+    ])
+    await kv.close()
+
+    // The application's connection stays open and its tables untouched.
+    expect(client.open).toBe(true)
+    expect(db.select().from(todos).where(eq(todos.id, 1)).get()).toEqual({ id: 1, title: 'write the docs' })
+    const { appKv } = { appKv: createKvTables(TABLES).kv }
+    expect(db.select().from(appKv).all()).toHaveLength(2)
+    client.close()
+  })
+
+  it('also takes the bare better-sqlite3 connection', async () => {
+    const { client } = migratedApp(tempDbPath())
+    const kv = await openTestDb(undefined, { database: client, tables: TABLES })
+    await kv.set(['a'], 1)
+    expect((await kv.get(['a'])).value).toBe(1)
+    await kv.close()
+    client.close()
+  })
+
+  it('names the missing tables when the migrations were not run', async () => {
+    const client = new Database(tempDbPath())
+    await expect(Valkeyrie.open(undefined, { database: client, tables: TABLES })).rejects.toThrow(OpenError)
+    await expect(Valkeyrie.open(undefined, { database: client, tables: TABLES })).rejects.toThrow(
+      /table app_kv is missing; table app_kv_meta is missing.*createKvTables\(\)/,
+    )
+    client.close()
+  })
+
+  it('names the missing columns and indexes of out-of-date tables', async () => {
+    const client = new Database(tempDbPath())
+    client.exec('CREATE TABLE app_kv (key BLOB PRIMARY KEY, value BLOB NOT NULL, encoding INTEGER NOT NULL, version INTEGER NOT NULL)')
+    client.exec('CREATE TABLE app_kv_meta (id INTEGER PRIMARY KEY, version INTEGER NOT NULL DEFAULT 0, serializer TEXT NOT NULL, format_version INTEGER NOT NULL)')
+    await expect(Valkeyrie.open(undefined, { database: client, tables: TABLES })).rejects.toThrow(
+      /table app_kv lacks column\(s\) expires_at; index app_kv_expires_at_idx is missing/,
+    )
+    client.close()
+  })
+
+  it("runs Valkeyrie's own migrations in a shared connection when asked", async () => {
+    const client = new Database(tempDbPath())
+    client.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY)')
+    const kv = await openTestDb(undefined, { database: client, migrations: 'apply' })
+    await kv.set(['x'], 'y')
+    expect((await kv.get(['x'])).value).toBe('y')
+    await kv.close()
+    expect(client.prepare('SELECT count(*) FROM kv').pluck().get()).toBe(1)
+    client.close()
+  })
+})
