@@ -8,13 +8,27 @@
  * `--populate-only`); without it, a temporary file is created and populated in this process first (handy for a
  * quick run or a profile, but then the process's peak RSS includes the population).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { prepareDatabase, removeDatabase, type ContenderName, type ContenderResult } from './populate.js'
 import { RawKv, type Durability } from './raw.js'
 import { countAt, workloadNamed, type Measurement } from './workloads.js'
+
+/**
+ * Peak RSS of this process, in bytes. On Linux, VmHWM from /proc/self/status: `process.resourceUsage().maxRSS`
+ * (getrusage) of a spawned child starts at its parent's RSS at fork time, so it would report the driver's memory.
+ */
+function peakRss(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))
+    if (match?.[1] !== undefined) return Number(match[1]) * 1024
+  } catch {
+    // Not Linux: fall back to getrusage.
+  }
+  return process.resourceUsage().maxRSS * 1024
+}
 
 function parse() {
   const { values, positionals } = parseArgs({
@@ -90,7 +104,7 @@ async function main(): Promise<void> {
       ops: m.ops,
       seconds: m.seconds,
       opsPerSec: m.ops / m.seconds,
-      maxRss: process.resourceUsage().maxRSS * 1024,
+      maxRss: peakRss(),
       ...(m.rssBefore !== undefined && m.rssPeakDuring !== undefined
         ? { rssBefore: m.rssBefore, rssPeakDuring: m.rssPeakDuring, rssGrowth: m.rssPeakDuring - m.rssBefore }
         : {}),

@@ -24,7 +24,7 @@ export interface ContenderResult {
   ops: number
   seconds: number
   opsPerSec: number
-  /** Peak RSS of the whole process (process.resourceUsage().maxRSS), in bytes. */
+  /** Peak RSS of the whole process (VmHWM on Linux, else getrusage maxRSS), in bytes. */
   maxRss: number
   rssBefore?: number
   rssPeakDuring?: number

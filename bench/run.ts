@@ -76,6 +76,15 @@ function parseOptions(): Options {
   return { scale, runs, durability, workloads, out: resolve(values.out), tmp: resolve(values.tmp) }
 }
 
+/** The commit measured, and whether src/ had uncommitted changes (read-only git calls; null outside a checkout). */
+function sourceVersion(): { commit: string; srcDirty: boolean } | null {
+  const git = (...args: string[]) => spawnSync('git', args, { cwd: ROOT, encoding: 'utf8' })
+  const head = git('rev-parse', '--short', 'HEAD')
+  if (head.error || head.status !== 0) return null
+  const status = git('status', '--porcelain', '--', 'src')
+  return { commit: head.stdout.trim(), srcDirty: status.status !== 0 || status.stdout.trim() !== '' }
+}
+
 function machine() {
   const require = createRequire(import.meta.url)
   const probe = new Database(':memory:')
@@ -90,6 +99,7 @@ function machine() {
     node: process.version,
     betterSqlite3: (require('better-sqlite3/package.json') as { version: string }).version,
     sqlite: sqlite ?? 'unknown',
+    source: sourceVersion(),
   }
 }
 
@@ -260,7 +270,8 @@ async function main(): Promise<void> {
   lines.push(
     `Valkeyrie benchmark, ${date}: scale ${options.scale}, median of ${options.runs} run(s), durability '${options.durability}', ` +
       `file-backed databases; node ${info.node}, better-sqlite3 ${info.betterSqlite3}, SQLite ${info.sqlite}, ` +
-      `${info.nproc} CPUs (${info.cpu}), ${(info.memoryBytes / 2 ** 30).toFixed(1)} GiB`,
+      `${info.nproc} CPUs (${info.cpu}), ${(info.memoryBytes / 2 ** 30).toFixed(1)} GiB` +
+      (info.source ? `; commit ${info.source.commit}${info.source.srcDirty ? ' with uncommitted changes in src/' : ''}` : ''),
     '',
     '| workload | op | raw ops/s | valkeyrie ops/s | ratio | raw peak RSS | valkeyrie peak RSS | target |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
@@ -295,8 +306,8 @@ async function main(): Promise<void> {
   }
   const notes = options.workloads.map((w) => w.note).filter((n): n is string => n !== undefined)
   lines.push(
-    'Ratio = valkeyrie ÷ raw ops/s, the median of the per-run ratios. Peak RSS = the child process\'s maxRSS ' +
-      '(node + tsx + the contender), median over runs.',
+    'Ratio = valkeyrie ÷ raw ops/s, the median of the per-run ratios. Peak RSS = the child process\'s peak ' +
+      'resident set (VmHWM: node + tsx + the contender, including its warm-up), median over runs.',
     ...notes.map((n) => `Note: ${n}.`),
     `Total time: ${seconds(elapsed)}.`,
   )

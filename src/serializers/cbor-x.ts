@@ -3,11 +3,11 @@
  * loaded when this module is imported).
  *
  * Stored bytes: one CBOR data item, written by a cbor-x `Encoder` with `useRecords: false` (plain CBOR maps, no
- * cbor-x records). Plain objects are maps with string keys; registered tags mark the rest: 1 (epoch time) for
- * Date, or 0 (an ISO string) for the far dates whose milliseconds tag 1 would round; 2/3 for bigints beyond 64
- * bits (smaller ones are 64-bit integers, which are read back as bigint: numbers never use that width); 64 for
- * Uint8Array; 258 for Set; 259 for Map. A Buffer is an untagged byte string. A value that holds -0 is written with
- * every number as a float, as -0 has no integer form.
+ * cbor-x records) and `variableMapSize: true` (the shortest map headers). Plain objects are maps with text keys;
+ * registered tags mark the rest: 1 (epoch seconds) for Date, or 0 (an ISO string) for the far dates whose
+ * milliseconds tag 1 would round; 2/3 for bigints beyond 64 bits (smaller ones are 64-bit integers, read back as
+ * bigint: numbers never use that width); 64 for Uint8Array; 258 for Set; 259 for Map. A Buffer is an untagged
+ * byte string. A value that holds -0 is written with every number as a float, as -0 has no integer form.
  *
  * Kept: string, number, boolean, null, undefined, bigint, plain objects, arrays, Map (any keys), Set, Date,
  * Uint8Array, Buffer. Converted, as documented: an ArrayBuffer is read back as a Uint8Array. Everything else throws
@@ -21,7 +21,14 @@ import { isWellFormedString, kindOf, mapKeyStep, mapValueStep, setStep, ValueWal
 
 const { Encoder, Tag } = await loadOptionalPeer('cbor-x', 'cbor-x', () => import('cbor-x'))
 
-const OPTIONS = { useRecords: false, mapsAsObjects: true, tagUint8Array: true, copyBuffers: true, largeBigIntToFloat: false }
+const OPTIONS = {
+  useRecords: false,
+  mapsAsObjects: true,
+  variableMapSize: true,
+  tagUint8Array: true,
+  copyBuffers: true,
+  largeBigIntToFloat: false,
+}
 const encoder = new Encoder(OPTIONS)
 /** For a value that holds -0: integers are otherwise written as CBOR integers, which have no -0. */
 const floatEncoder = new Encoder({ ...OPTIONS, alwaysUseFloat: true })

@@ -3,7 +3,7 @@
  * already has), its pragmas, and the tables: migrated from `drizzle/`, or checked when the application migrates
  * them itself. All of it before the first read or write.
  */
-import { existsSync, statSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
@@ -65,8 +65,9 @@ export function openDatabase(options: OpenFileOptions): OpenedDatabase {
   if (!isMemory(path)) {
     const folder = dirname(shownPath)
     if (!existsSync(folder)) throw new OpenError(shownPath, `the folder ${folder} does not exist`)
-    if (existsSync(shownPath) && statSync(shownPath).isDirectory()) {
-      throw new OpenError(shownPath, 'it is a directory, not a database file')
+    if (existsSync(shownPath)) {
+      if (statSync(shownPath).isDirectory()) throw new OpenError(shownPath, 'it is a directory, not a database file')
+      assertWholeFile(shownPath)
     }
   }
   let client: Database.Database | undefined
@@ -84,6 +85,33 @@ export function openDatabase(options: OpenFileOptions): OpenedDatabase {
     return { client, db, queries, ownsClient: true, shownPath }
   } catch (error) {
     fail(client, shownPath, error)
+  }
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1')
+
+/**
+ * Refuses a SQLite file shorter than its header says, before SQLite opens it: a truncated database would
+ * otherwise open and fail (or lose data) later. Other files are left for SQLite to judge (SQLITE_NOTADB).
+ * See https://www.sqlite.org/fileformat.html#the_database_header for the fields read here.
+ */
+function assertWholeFile(path: string): void {
+  const header = Buffer.alloc(100)
+  const fd = openSync(path, 'r')
+  let read: number
+  try {
+    read = readSync(fd, header, 0, 100, 0)
+  } finally {
+    closeSync(fd)
+  }
+  const size = statSync(path).size
+  if (read < 100 || !header.subarray(0, 16).equals(SQLITE_MAGIC)) return
+  const rawPageSize = header.readUInt16BE(16)
+  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize
+  // The page count in the header is valid only when its "version-valid-for" number matches the change counter.
+  const pageCount = header.readUInt32BE(92) === header.readUInt32BE(24) ? header.readUInt32BE(28) : 0
+  if (size < pageSize * pageCount) {
+    throw new OpenError(path, `it is truncated (${size} bytes, but its header says ${pageSize * pageCount})`)
   }
 }
 
