@@ -1,8 +1,10 @@
 /**
  * The workloads, each written twice side by side: once against Valkeyrie's public API, once against the raw
- * baseline. Inputs (keys, values, random choices) are built before the clock starts; a short warm-up on a disjoint
- * key space runs the same operation untimed first, so both contenders are measured with their code paths
- * compiled. Every workload checks its own result, so a broken run fails instead of reporting a speed.
+ * baseline. Inputs (keys, values, random choices) are built before the clock starts. An untimed warm-up runs the
+ * same operation first, on a disjoint key space (up to 1,000 writes or getManys, 10,000 gets, 3 big commits,
+ * 3 rounds of concurrent sets, 5 listings of a 1,000-entry prefix; never more than the workload itself), so both
+ * contenders are measured in steady state, code compiled. Every workload checks its own result, so a broken run
+ * fails instead of reporting a speed.
  */
 import type { KvKey, KvU64, Valkeyrie } from '../src/index.js'
 import type { RawKv } from './raw.js'
@@ -45,7 +47,7 @@ export interface Workload {
 /** Operation count of a workload at `scale` (at least 1). */
 export const countAt = (base: number, scale: number): number => Math.max(1, Math.round(base * scale))
 
-/** Warm-up operations: a few of the same kind, never more than the workload itself. */
+/** Warm-up operations: up to `most` of the same kind, never more than the workload itself. */
 const warm = (n: number, most: number): number => Math.min(n, most)
 
 /** Deterministic PRNG (mulberry32), so both contenders read the same keys in the same order. */
@@ -92,7 +94,7 @@ export const WORKLOADS: readonly Workload[] = [
     sequential: true,
     raw(store, n) {
       const [keys, values] = [keysOf('users', n), valuesOf('users', n)]
-      for (let i = 0; i < warm(n, 100); i++) store.set(entryKey('warmup', i), entryValue('warmup', i))
+      for (let i = 0; i < warm(n, 1000); i++) store.set(entryKey('warmup', i), entryValue('warmup', i))
       const start = performance.now()
       for (let i = 0; i < n; i++) store.set(keys[i]!, values[i])
       const m = timed(n, start)
@@ -101,7 +103,7 @@ export const WORKLOADS: readonly Workload[] = [
     },
     async valkeyrie(db, n) {
       const [keys, values] = [keysOf('users', n), valuesOf('users', n)]
-      for (let i = 0; i < warm(n, 100); i++) await db.set(entryKey('warmup', i), entryValue('warmup', i))
+      for (let i = 0; i < warm(n, 1000); i++) await db.set(entryKey('warmup', i), entryValue('warmup', i))
       const start = performance.now()
       for (let i = 0; i < n; i++) await db.set(keys[i]!, values[i])
       const m = timed(n, start)
@@ -117,7 +119,7 @@ export const WORKLOADS: readonly Workload[] = [
     populate: (_n, scale) => [{ prefix: 'users', count: usersAt(scale) }],
     raw(store, n, scale) {
       const keys = randomKeys('users', usersAt(scale), n, 1)
-      for (const key of randomKeys('users', usersAt(scale), warm(n, 500), 2)) store.get(key)
+      for (const key of randomKeys('users', usersAt(scale), warm(n, 10_000), 2)) store.get(key)
       let found = 0
       const start = performance.now()
       for (let i = 0; i < n; i++) if (store.get(keys[i]!).value !== null) found++
@@ -127,7 +129,7 @@ export const WORKLOADS: readonly Workload[] = [
     },
     async valkeyrie(db, n, scale) {
       const keys = randomKeys('users', usersAt(scale), n, 1)
-      for (const key of randomKeys('users', usersAt(scale), warm(n, 500), 2)) await db.get(key)
+      for (const key of randomKeys('users', usersAt(scale), warm(n, 10_000), 2)) await db.get(key)
       let found = 0
       const start = performance.now()
       for (let i = 0; i < n; i++) if ((await db.get(keys[i]!)).value !== null) found++
@@ -145,7 +147,8 @@ export const WORKLOADS: readonly Workload[] = [
     raw(store, n, scale) {
       const keys = randomKeys('users', usersAt(scale), n * 10, 3)
       const batches = Array.from({ length: n }, (_, i) => keys.slice(i * 10, i * 10 + 10))
-      for (let i = 0; i < warm(n, 100); i++) store.getMany(batches[i]!)
+      const warmups = randomKeys('users', usersAt(scale), warm(n, 1000) * 10, 4)
+      for (let i = 0; i < warm(n, 1000); i++) store.getMany(warmups.slice(i * 10, i * 10 + 10))
       let found = 0
       const start = performance.now()
       for (let i = 0; i < n; i++) for (const entry of store.getMany(batches[i]!)) if (entry.value !== null) found++
@@ -156,7 +159,8 @@ export const WORKLOADS: readonly Workload[] = [
     async valkeyrie(db, n, scale) {
       const keys = randomKeys('users', usersAt(scale), n * 10, 3)
       const batches = Array.from({ length: n }, (_, i) => keys.slice(i * 10, i * 10 + 10))
-      for (let i = 0; i < warm(n, 100); i++) await db.getMany(batches[i]!)
+      const warmups = randomKeys('users', usersAt(scale), warm(n, 1000) * 10, 4)
+      for (let i = 0; i < warm(n, 1000); i++) await db.getMany(warmups.slice(i * 10, i * 10 + 10))
       let found = 0
       const start = performance.now()
       for (let i = 0; i < n; i++) for (const entry of await db.getMany(batches[i]!)) if (entry.value !== null) found++
@@ -170,13 +174,13 @@ export const WORKLOADS: readonly Workload[] = [
     unit: 'entry listed',
     base: 20_000,
     sequential: true,
-    note: 'list-prefix: a 20,000-entry prefix listed 5 times; one op = one entry',
+    note: 'list-prefix: a prefix of 20,000 entries (at scale 1) listed 5 times; one op = one entry listed',
     populate: (n) => [
       { prefix: 'users', count: n },
       { prefix: 'warmup', count: warm(n, WARMUP_LIST) },
     ],
     raw(store, n) {
-      for (const _ of store.list(['warmup']));
+      for (let round = 0; round < 5; round++) for (const _ of store.list(['warmup']));
       let count = 0
       let sum = 0
       const start = performance.now()
@@ -191,7 +195,7 @@ export const WORKLOADS: readonly Workload[] = [
       return m
     },
     async valkeyrie(db, n) {
-      for await (const _ of db.list({ prefix: ['warmup'] }));
+      for (let round = 0; round < 5; round++) for await (const _ of db.list({ prefix: ['warmup'] }));
       let count = 0
       let sum = 0
       const start = performance.now()
@@ -212,7 +216,7 @@ export const WORKLOADS: readonly Workload[] = [
     base: 5_000,
     sequential: true,
     raw(store, n) {
-      for (let i = 0; i < warm(n, 100); i++) store.sum(['warmup-counter'], 1n)
+      for (let i = 0; i < warm(n, 1000); i++) store.sum(['warmup-counter'], 1n)
       const start = performance.now()
       for (let i = 0; i < n; i++) store.sum(['counter'], 1n)
       const m = timed(n, start)
@@ -220,7 +224,7 @@ export const WORKLOADS: readonly Workload[] = [
       return m
     },
     async valkeyrie(db, n) {
-      for (let i = 0; i < warm(n, 100); i++) await db.atomic().sum(['warmup-counter'], 1n).commit()
+      for (let i = 0; i < warm(n, 1000); i++) await db.atomic().sum(['warmup-counter'], 1n).commit()
       const start = performance.now()
       for (let i = 0; i < n; i++) await db.atomic().sum(['counter'], 1n).commit()
       const m = timed(n, start)
@@ -240,7 +244,7 @@ export const WORKLOADS: readonly Workload[] = [
         const ok = store.checkAndSet(key, entry.versionstamp, { n: nOf(entry.value) + 1 })
         expect(ok !== null, 'check passed')
       }
-      for (let i = 0; i < warm(n, 100); i++) step(['warmup-cas'])
+      for (let i = 0; i < warm(n, 1000); i++) step(['warmup-cas'])
       const start = performance.now()
       for (let i = 0; i < n; i++) step(['cas'])
       const m = timed(n, start)
@@ -254,7 +258,7 @@ export const WORKLOADS: readonly Workload[] = [
         const result = await db.atomic().check(entry).set(key, { n: nOf(entry.value) + 1 }).commit()
         expect(result.ok, 'check passed')
       }
-      for (let i = 0; i < warm(n, 100); i++) await step(['warmup-cas'])
+      for (let i = 0; i < warm(n, 1000); i++) await step(['warmup-cas'])
       const start = performance.now()
       for (let i = 0; i < n; i++) await step(['cas'])
       const m = timed(n, start)
@@ -270,7 +274,7 @@ export const WORKLOADS: readonly Workload[] = [
     raw(store, n) {
       const batch = (prefix: string, b: number) =>
         Array.from({ length: 1000 }, (_, i) => [entryKey(prefix, b * 1000 + i), entryValue(prefix, b * 1000 + i)] as const)
-      store.setMany(batch('warmup', 0))
+      for (let b = 0; b < warm(n, 3); b++) store.setMany(batch('warmup', b))
       const batches = Array.from({ length: n }, (_, b) => batch('items', b))
       const start = performance.now()
       for (const entries of batches) store.setMany(entries)
@@ -286,7 +290,7 @@ export const WORKLOADS: readonly Workload[] = [
         for (const [key, value] of entries) op.set(key, value)
         expect((await op.commit()).ok, 'commit ok')
       }
-      await commit(batch('warmup', 0))
+      for (let b = 0; b < warm(n, 3); b++) await commit(batch('warmup', b))
       const batches = Array.from({ length: n }, (_, b) => batch('items', b))
       const start = performance.now()
       for (const entries of batches) await commit(entries)
@@ -306,7 +310,7 @@ export const WORKLOADS: readonly Workload[] = [
       'not a like-for-like comparison',
     raw(store, n) {
       const [keys, values] = [keysOf('conc', n), valuesOf('conc', n)]
-      for (let i = 0; i < warm(n, 100); i++) store.set(entryKey('warmup', i), entryValue('warmup', i))
+      for (let i = 0; i < warm(n, 1000); i++) store.set(entryKey('warmup', i), entryValue('warmup', i))
       const start = performance.now()
       for (let i = 0; i < n; i++) store.set(keys[i]!, values[i])
       const m = timed(n, start)
@@ -316,7 +320,11 @@ export const WORKLOADS: readonly Workload[] = [
     async valkeyrie(db, n) {
       const [keys, values] = [keysOf('conc', n), valuesOf('conc', n)]
       const warmup = warm(n, 1000)
-      await Promise.all(Array.from({ length: warmup }, (_, i) => db.set(entryKey('warmup', i), entryValue('warmup', i))))
+      for (let round = 0; round < 3; round++) {
+        const base = round * warmup
+        const sets = Array.from({ length: warmup }, (_, i) => db.set(entryKey('warmup', base + i), entryValue('warmup', base + i)))
+        await Promise.all(sets)
+      }
       const start = performance.now()
       const results = await Promise.all(keys.map((key, i) => db.set(key, values[i])))
       const m = timed(n, start)
@@ -336,7 +344,7 @@ export const WORKLOADS: readonly Workload[] = [
       { prefix: 'warmup', count: warm(n, WARMUP_LIST) },
     ],
     raw(store, n) {
-      for (const _ of store.list(['warmup']));
+      for (let round = 0; round < 5; round++) for (const _ of store.list(['warmup']));
       let count = 0
       let sum = 0
       const rssBefore = process.memoryUsage.rss()
@@ -352,7 +360,7 @@ export const WORKLOADS: readonly Workload[] = [
       return { ...m, rssBefore, rssPeakDuring }
     },
     async valkeyrie(db, n) {
-      for await (const _ of db.list({ prefix: ['warmup'] }));
+      for (let round = 0; round < 5; round++) for await (const _ of db.list({ prefix: ['warmup'] }));
       let count = 0
       let sum = 0
       const rssBefore = process.memoryUsage.rss()

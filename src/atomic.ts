@@ -8,6 +8,18 @@ export type CommitExecutor = (
   mutations: readonly KvMutation[],
 ) => Promise<KvCommitResult | KvCommitError>
 
+/** Checks and mutations produced by deferred work. */
+export interface DeferredWrites {
+  checks: AtomicCheck[]
+  mutations: KvMutation[]
+}
+
+/**
+ * Work that `commit()` runs before committing (a collection's validation and index reads). `run` is a fresh object
+ * per `commit()` call, shared by every deferred work of that call, so works can see each other's writes.
+ */
+export type DeferredWork = (run: object) => Promise<DeferredWrites>
+
 /**
  * Collects checks and mutations; `commit()` validates them all before any I/O, then applies them in one
  * serializable transaction: checks first, then mutations in order.
@@ -23,6 +35,8 @@ export class AtomicOperation {
   readonly #execute: CommitExecutor
   readonly #checks: AtomicCheck[] = []
   readonly #mutations: KvMutation[] = []
+  /** Deferred works, each with the number of mutations added before it (its place in the order). */
+  readonly #deferred: { at: number; work: DeferredWork }[] = []
 
   /** @internal */
   constructor(execute: CommitExecutor) {
@@ -73,8 +87,35 @@ export class AtomicOperation {
     return this
   }
 
+  /**
+   * @internal Adds work that `commit()` runs first, one work after another in the order added. Its checks join the
+   * commit's checks and its mutations take this place among the mutations; if any work rejects, `commit()` rejects
+   * with that error and nothing is applied.
+   */
+  defer(work: DeferredWork): this {
+    this.#deferred.push({ at: this.#mutations.length, work })
+    return this
+  }
+
   /** Commits: `{ ok: true, versionstamp }`, or `{ ok: false }` when a check failed (then nothing was applied). */
   commit(): Promise<KvCommitResult | KvCommitError> {
-    return this.#execute(this.#checks, this.#mutations)
+    if (this.#deferred.length === 0) return this.#execute(this.#checks, this.#mutations)
+    return this.#commitDeferred()
+  }
+
+  async #commitDeferred(): Promise<KvCommitResult | KvCommitError> {
+    const run = {}
+    const checks = [...this.#checks]
+    const mutations: KvMutation[] = []
+    let from = 0
+    for (const { at, work } of this.#deferred) {
+      mutations.push(...this.#mutations.slice(from, at))
+      from = at
+      const writes = await work(run)
+      checks.push(...writes.checks)
+      mutations.push(...writes.mutations)
+    }
+    mutations.push(...this.#mutations.slice(from))
+    return this.#execute(checks, mutations)
   }
 }

@@ -1,4 +1,6 @@
 /** Errors for runtime failures. Caller mistakes are plain `TypeError` / `RangeError`. */
+import type { StandardSchemaV1 } from '@standard-schema/spec'
+import type { KvKey, KvKeyPart } from './types.js'
 
 /** Base class of every runtime failure the library reports; the lower-level error is `cause`. */
 export class ValkeyrieError extends Error {
@@ -29,6 +31,79 @@ export class StorageError extends ValkeyrieError {
   constructor(operation: string, options: ErrorOptions) {
     super(`${operation} failed: ${describeCause(options.cause)}`, options)
   }
+}
+
+/** A value does not match its collection's schema (when written, or when read with `validateOnRead`). */
+export class ValidationError extends ValkeyrieError {
+  override name = 'ValidationError'
+  /** The full key of the record. */
+  readonly key: KvKey
+  /** What the schema reported, as Standard Schema issues. */
+  readonly issues: readonly StandardSchemaV1.Issue[]
+  constructor(key: KvKey, issues: readonly StandardSchemaV1.Issue[], options?: ErrorOptions) {
+    super(`value at ${formatKey(key)} does not match its schema: ${describeIssues(issues)}`, options)
+    this.key = key
+    this.issues = issues
+  }
+}
+
+/** A write would give a unique index value to a second record; nothing was written. */
+export class UniqueConstraintError extends ValkeyrieError {
+  override name = 'UniqueConstraintError'
+  /** The full key of the record being written. */
+  readonly key: KvKey
+  /** The name of the unique index. */
+  readonly index: string
+  /** The index value both records have. */
+  readonly indexValue: KvKeyPart
+  /** The full key of the record that already has it. */
+  readonly existingKey: KvKey
+  constructor(key: KvKey, index: string, indexValue: KvKeyPart, existingKey: KvKey) {
+    super(
+      `value at ${formatKey(key)} breaks unique index ${index}: ${formatKeyPart(indexValue)} belongs to ${formatKey(existingKey)}`,
+    )
+    this.key = key
+    this.index = index
+    this.indexValue = indexValue
+    this.existingKey = existingKey
+  }
+}
+
+/** A write kept losing to concurrent writes of the same keys and gave up; nothing was written. */
+export class WriteConflictError extends ValkeyrieError {
+  override name = 'WriteConflictError'
+  /** The full key of the record being written. */
+  readonly key: KvKey
+  /** How many times the write was tried. */
+  readonly attempts: number
+  constructor(key: KvKey, attempts: number) {
+    super(`write to ${formatKey(key)} lost to concurrent writes ${attempts} times in a row`)
+    this.key = key
+    this.attempts = attempts
+  }
+}
+
+/** A key for messages: `["users", 1, 2n, true, Uint8Array[1,2]]`. */
+export function formatKey(key: KvKey): string {
+  return `[${key.map(formatKeyPart).join(', ')}]`
+}
+
+function formatKeyPart(part: KvKeyPart): string {
+  if (typeof part === 'string') return JSON.stringify(part)
+  if (typeof part === 'bigint') return `${part}n`
+  if (typeof part === 'number') return Object.is(part, -0) ? '-0' : String(part)
+  if (part instanceof Uint8Array) return `Uint8Array[${part.join(',')}]`
+  return String(part)
+}
+
+/** The first issue with its path (`email: Invalid email address`), and how many more there are. */
+function describeIssues(issues: readonly StandardSchemaV1.Issue[]): string {
+  const first = issues[0]
+  if (!first) return 'the schema reported a failure without issues'
+  const path = (first.path ?? []).map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.')
+  const message = first.message.replace(/\.$/, '')
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more ${issues.length === 2 ? 'issue' : 'issues'})` : ''
+  return `${path ? `${path}: ` : ''}${message}${more}`
 }
 
 function describeCause(cause: unknown): string {

@@ -4,7 +4,35 @@ export { Valkeyrie, type ValkeyrieOptions } from './valkeyrie.js'
 export { AtomicOperation } from './atomic.js'
 export { KvListIterator } from './list.js'
 export { KvU64 } from './u64.js'
-export { ValkeyrieError, DatabaseClosedError, OpenError, StorageError } from './errors.js'
+export {
+  ValkeyrieError,
+  DatabaseClosedError,
+  OpenError,
+  StorageError,
+  ValidationError,
+  UniqueConstraintError,
+  WriteConflictError,
+} from './errors.js'
+export {
+  Collection,
+  AtomicCollection,
+  type CollectionId,
+  type CollectionListOptions,
+  type CollectionOptions,
+  type IdFor,
+  type ReadValidation,
+} from './collection/collection.js'
+export { CollectionListIterator, type CollectionEntry, type CollectionEntryMaybe } from './collection/list.js'
+export type {
+  IndexDefinition,
+  IndexDefinitions,
+  IndexFunction,
+  IndexOptions,
+  IndexValue,
+  NonUniqueIndexName,
+  UniqueIndexName,
+} from './collection/indexes.js'
+export type { SchemaInput, SchemaOutput } from './collection/schema.js'
 export { defineDriver, type DriverEntry, type DriverFactory, type KvDriver } from './driver.js'
 export { memoryDriver } from './drivers/memory.js'
 export { sqliteDriver } from './drivers/sqlite.js'

@@ -1,6 +1,10 @@
 /** Valkeyrie: the public database object. It validates, encodes and coordinates; it holds no SQL. */
 import type { AtomicCheck, KvCommitError, KvCommitResult, KvEntryMaybe, KvKey, KvListOptions, KvListSelector, KvMutation, KvSetOptions } from './types.js'
+import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { AtomicOperation } from './atomic.js'
+import { Collection, type CollectionOptions, type IdFor } from './collection/collection.js'
+import type { IndexDefinitions } from './collection/indexes.js'
+import type { SchemaOutput } from './collection/schema.js'
 import { prepareCommit } from './commit.js'
 import { CommitQueue } from './commit-queue.js'
 import type { KvRow, Storage } from './store.js'
@@ -213,6 +217,31 @@ export class Valkeyrie {
    */
   atomic(): AtomicOperation {
     return new AtomicOperation((checks, mutations) => this.#commit(checks, mutations))
+  }
+
+  /**
+   * A typed view of the records under `prefix`: `schema` (any Standard Schema v1, such as zod) checks every value
+   * written, reads are typed by its output, and `options.indexes` are kept in the same commit as each record.
+   *
+   * @example
+   * const users = db.collection(['users'], z.object({ name: z.string(), email: z.email() }), {
+   *   indexes: { email: { on: (user) => user.email, unique: true } },
+   * })
+   * await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
+   * const ada = await users.findBy('email', 'ada@example.com')
+   */
+  collection<
+    TSchema extends StandardSchemaV1,
+    const TIndexes extends IndexDefinitions<SchemaOutput<TSchema>> = {},
+    TIdParts extends number = 1,
+  >(
+    prefix: KvKey,
+    schema: TSchema,
+    // The intersection gives the index functions their parameter type while TIndexes is inferred.
+    options?: CollectionOptions<SchemaOutput<TSchema>, TIndexes & IndexDefinitions<SchemaOutput<TSchema>>, TIdParts>,
+  ): Collection<TSchema, TIndexes, IdFor<TIdParts>> {
+    this.#open()
+    return new Collection(this, prefix, schema, options)
   }
 
   /** Commits checks and mutations exactly as `atomic().commit()` does. */

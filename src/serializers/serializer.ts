@@ -4,7 +4,10 @@
 export interface Serializer {
   /** Recorded in the database at creation; opening it with a serializer of another name is an error. */
   readonly name?: string
-  /** Serializes a value to bytes. Throws `TypeError` for a value it cannot keep exactly. */
+  /**
+   * Serializes a value to bytes. Throws `TypeError` for a value it cannot keep exactly. Never sees a KvU64:
+   * Valkeyrie stores a top-level one itself (8 bytes) and refuses a nested one first.
+   */
   serialize: (value: unknown) => Uint8Array
   /** Deserializes bytes written by `serialize`. */
   deserialize: (value: Uint8Array) => unknown

@@ -49,11 +49,19 @@ class V8Check {
     this.#seen.add(value)
     switch (kind) {
       case 'object':
-        for (const key of Object.keys(value)) this.#walk.at(key, () => this.visit((value as Record<string, unknown>)[key]))
+        for (const key of Object.keys(value)) {
+          this.#walk.enter(key)
+          this.visit((value as Record<string, unknown>)[key])
+          this.#walk.leave()
+        }
         return
       case 'array': {
         const array = value as unknown[]
-        for (let i = 0; i < array.length; i++) this.#walk.at(i, () => this.visit(array[i]))
+        for (let i = 0; i < array.length; i++) {
+          this.#walk.enter(i)
+          this.visit(array[i])
+          this.#walk.leave()
+        }
         return
       }
       case 'Map': {

@@ -110,6 +110,15 @@ export class ValueWalk {
     return result
   }
 
+  /** Steps into the value (for loops that avoid a closure per step); `leave` steps back out. */
+  enter(step: PathStep): void {
+    this.#path.push(step)
+  }
+
+  leave(): void {
+    this.#path.pop()
+  }
+
   /** Marks `object` as open while its contents are visited; meeting it again inside itself is a circular reference. */
   open(object: object): void {
     if (this.#open.has(object)) this.fail(object, undefined, 'a circular reference')

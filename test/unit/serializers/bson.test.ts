@@ -1,4 +1,4 @@
-import { Binary, BSONRegExp, deserialize } from 'bson'
+import { Binary, BSONRegExp, deserialize, Long, ObjectId } from 'bson'
 import { describe, expect, it } from 'vitest'
 import { bsonSerializer } from '../../../src/serializers/bson.js'
 import { type CaseName, type Expectation, serializerContract } from '../../support/serializer-contract.js'
@@ -42,6 +42,7 @@ const cases: Record<CaseName, Expectation> = {
   objectWithTagLikeKeys: KEPT,
   objectWithProtoKey: KEPT,
   objectWithNulInKey: { throws: /cannot store a property name with a NUL character/ },
+  objectWithBsontypeKey: { throws: /cannot store a property named "_bsontype"/ },
   nullPrototypeObject: { convertedTo: { a: 1 } },
   array: KEPT,
   emptyArray: KEPT,
@@ -68,6 +69,7 @@ const cases: Record<CaseName, Expectation> = {
   symbol: { throws: /cannot store a symbol/ },
   weakMap: { throws: /cannot store a WeakMap/ },
   weakSet: { throws: /cannot store a WeakSet/ },
+  weakRef: { throws: /cannot store a WeakRef/ },
   promise: { throws: /cannot store a Promise/ },
   classInstance: { throws: /cannot store a Point/ },
   url: { throws: /cannot store a URL/ },
@@ -106,7 +108,7 @@ describe('bson serializer', () => {
   it('keeps undefined next to every other element type it writes', () => {
     const value = {
       d: 1.5, s: 'str', o: { u: undefined }, a: [undefined], b: new Uint8Array([1]), t: true, dt: new Date(5), n: null,
-      r: /x/i, i: 7, u: undefined,
+      r: /x/i, i: 7, big: 2 ** 53, neg: -(2 ** 40), u: undefined,
     }
     expect(bsonSerializer.deserialize(bsonSerializer.serialize(value))).toStrictEqual(value)
   })
@@ -128,6 +130,11 @@ describe('bson serializer', () => {
     const foreign = new Uint8Array(Buffer.from(bsonSerializer.serialize(new Uint8Array([1]))))
     foreign[foreign.length - 3] = 0x04 // the subtype byte: 0x04 is a UUID
     expect(() => bsonSerializer.deserialize(foreign)).toThrow(/unknown subtype 0x4/)
+  })
+
+  it("refuses bson's own classes, which are class instances like any other", () => {
+    expect(() => bsonSerializer.serialize({ id: new ObjectId() })).toThrow('the bson serializer cannot store an ObjectId at value.id')
+    expect(() => bsonSerializer.serialize(Long.fromNumber(1))).toThrow('the bson serializer cannot store a Long')
   })
 
   it('refuses a property named _bsontype, which bson reads as a type marker', () => {

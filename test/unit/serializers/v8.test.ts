@@ -42,6 +42,7 @@ const cases: Record<CaseName, Expectation> = {
   objectWithTagLikeKeys: KEPT,
   objectWithProtoKey: KEPT,
   objectWithNulInKey: KEPT,
+  objectWithBsontypeKey: KEPT,
   nullPrototypeObject: { convertedTo: { a: 1 } },
   array: KEPT,
   emptyArray: KEPT,
@@ -68,6 +69,7 @@ const cases: Record<CaseName, Expectation> = {
   symbol: { throws: /cannot store a symbol/ },
   weakMap: { throws: /cannot store a WeakMap/ },
   weakSet: { throws: /cannot store a WeakSet/ },
+  weakRef: { throws: /cannot store a WeakRef/ },
   promise: { throws: /cannot store a Promise/ },
   classInstance: { throws: /cannot store a Point(.*): it would be read back as a plain object/ },
   url: { throws: /cannot store a URL/ },
@@ -109,6 +111,10 @@ describe('v8 serializer', () => {
     const error = new RangeError('r')
     error.name = 'Custom'
     expect(() => v8Serializer.serialize(error)).toThrow(/its name "Custom" would be read back as "RangeError"/)
+  })
+
+  it('refuses an AggregateError, whose errors V8 would drop', () => {
+    expect(() => v8Serializer.serialize(new AggregateError([new Error('a')], 'all'))).toThrow(/cannot store an AggregateError/)
   })
 
   it('refuses a subclass of a built-in, which would come back as the built-in', () => {
