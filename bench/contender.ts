@@ -68,16 +68,13 @@ async function main(): Promise<void> {
     await prepareDatabase(contender, workload.name, args.db, scale, durability)
     return
   }
-  let tempDir: string | undefined
-  let path = args.db
-  if (path === undefined) {
-    tempDir = mkdtempSync(join(tmpdir(), 'valkeyrie-bench-'))
-    path = join(tempDir, `${contender}-${workload.name}.db`)
-    await prepareDatabase(contender, workload.name, path, scale, durability)
-  } else if (!existsSync(path)) {
-    throw new Error(`--db ${path} does not exist (prepare it with --populate-only)`)
+  if (args.db !== undefined && !existsSync(args.db)) {
+    throw new Error(`--db ${args.db} does not exist (prepare it with --populate-only)`)
   }
+  const tempDir = args.db === undefined ? mkdtempSync(join(tmpdir(), 'valkeyrie-bench-')) : undefined
   try {
+    const path = tempDir === undefined ? (args.db as string) : join(tempDir, `${contender}-${workload.name}.db`)
+    if (tempDir !== undefined) await prepareDatabase(contender, workload.name, path, scale, durability)
     let m: Measurement
     if (contender === 'raw') {
       const store = RawKv.open(path, durability)
@@ -87,7 +84,7 @@ async function main(): Promise<void> {
         store.close()
       }
     } else {
-      const { Valkeyrie } = await import('../src/index.js')
+      const { Valkeyrie } = await import('./package-under-test.js').then((m) => m.valkeyrie)
       const db = await Valkeyrie.open(path, { durability })
       try {
         m = await workload.valkeyrie(db, n, scale)

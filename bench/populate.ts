@@ -7,7 +7,9 @@
 import { rmSync } from 'node:fs'
 import { serialize } from 'node:v8'
 import Database from 'better-sqlite3'
-import { encodeKey } from '../src/key/codec.js'
+import { keyCodec } from './package-under-test.js'
+
+const { encodeKey } = keyCodec
 import { RawKv, type Durability } from './raw.js'
 import { countAt, entryKey, entryValue, workloadNamed, type PopulateSpec } from './workloads.js'
 
@@ -42,7 +44,7 @@ export async function createDatabase(contender: ContenderName, path: string, dur
     RawKv.open(path, durability).close()
     return
   }
-  const { Valkeyrie } = await import('../src/index.js')
+  const { Valkeyrie } = await import('./package-under-test.js').then((m) => m.valkeyrie)
   const db = await Valkeyrie.open(path, { durability, sweepInterval: 0 })
   await db.close()
 }

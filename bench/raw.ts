@@ -9,7 +9,9 @@
  */
 import { deserialize, serialize } from 'node:v8'
 import Database from 'better-sqlite3'
-import { decodeKey, encodeKey } from '../src/key/codec.js'
+import { keyCodec } from './package-under-test.js'
+
+const { decodeKey, encodeKey } = keyCodec
 import type { KvKey, KvKeyPart } from '../src/types.js'
 
 export type Durability = 'full' | 'relaxed'

@@ -192,6 +192,7 @@ async function main(): Promise<void> {
   const options = parseOptions()
   const started = performance.now()
   const info = machine()
+  const loadBefore = os.loadavg()[0] ?? 0
   mkdirSync(options.tmp, { recursive: true })
   const dir = mkdtempSync(join(options.tmp, 'valkeyrie-bench-'))
   const results = new Map<string, Record<ContenderName, ContenderResult[]>>()
@@ -221,6 +222,9 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true })
   }
   const elapsed = (performance.now() - started) / 1000
+  const loadAfter = os.loadavg()[0] ?? 0
+  // The benchmark itself keeps about one CPU busy; more than that means something else competed for the machine.
+  const busy = Math.max(loadBefore, loadAfter) > 1.5
 
   const summaries: WorkloadSummary[] = options.workloads.map((w) => {
     const r = results.get(w.name)!
@@ -309,8 +313,9 @@ async function main(): Promise<void> {
     'Ratio = valkeyrie ÷ raw ops/s, the median of the per-run ratios. Peak RSS = the child process\'s peak ' +
       'resident set (VmHWM: node + tsx + the contender, including its warm-up), median over runs.',
     ...notes.map((n) => `Note: ${n}.`),
-    `Total time: ${seconds(elapsed)}.`,
+    `Total time: ${seconds(elapsed)}. Load average (1 min) before ${loadBefore.toFixed(2)}, after ${loadAfter.toFixed(2)}.`,
   )
+  if (busy) lines.push('Warning: the machine was busy with other work during the run; these numbers are noisy.')
   const below = summaries.filter((s) => s.meetsTarget === false)
   if (below.length > 0) lines.push(`Below ${TARGET_RATIO}× raw: ${below.map((s) => `${s.name} (${ratioText(s.ratio)})`).join(', ')}.`)
   console.log(lines.join('\n'))
@@ -325,6 +330,7 @@ async function main(): Promise<void> {
       workloads: options.workloads.map((w) => w.name),
     },
     machine: info,
+    loadAverage: { before: loadBefore, after: loadAfter },
     targets: { ratio: TARGET_RATIO, groupCommit: TARGET_GROUP_COMMIT, listRssGrowthBytes: TARGET_LIST_RSS_GROWTH },
     workloads: summaries,
     groupCommit,
@@ -336,4 +342,9 @@ async function main(): Promise<void> {
   log(`results written to ${relative(process.cwd(), options.out) || options.out}`)
 }
 
-await main()
+try {
+  await main()
+} catch (error) {
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`)
+  process.exitCode = 1
+}

@@ -7,7 +7,7 @@ import type { IndexDefinitions } from './collection/indexes.js'
 import type { SchemaOutput } from './collection/schema.js'
 import { prepareCommit } from './commit.js'
 import { CommitQueue } from './commit-queue.js'
-import type { KvRow, Storage } from './store.js'
+import type { KvRow, MaybePromise, Storage } from './store.js'
 import { DatabaseClosedError, describeValue, StorageError } from './errors.js'
 import { ExpirySweeper, isLive } from './expiry.js'
 import { encodeKey } from './key/codec.js'
@@ -129,13 +129,19 @@ export class Valkeyrie {
     return this.#storage
   }
 
-  async #read<T>(fn: (storage: Storage) => T | Promise<T>): Promise<T> {
+  /** Runs a read on the store; a failure becomes a StorageError. A synchronous store answers without a promise. */
+  #read<T>(fn: (storage: Storage) => MaybePromise<T>): MaybePromise<T> {
     const storage = this.#open()
+    let result: MaybePromise<T>
     try {
-      return await fn(storage)
+      result = fn(storage)
     } catch (error) {
       throw new StorageError('read', { cause: error })
     }
+    if (!(result instanceof Promise)) return result
+    return result.catch((error: unknown) => {
+      throw new StorageError('read', { cause: error })
+    })
   }
 
   #entry<T>(key: KvKey, bytes: Buffer, row: KvRow | undefined, now: number): KvEntryMaybe<T> {
@@ -154,7 +160,8 @@ export class Valkeyrie {
   async get<T = unknown>(key: KvKey): Promise<KvEntryMaybe<T>> {
     this.#open()
     const bytes = readKey(key)
-    const row = await this.#read((s) => s.read(bytes))
+    const found = this.#read((s) => s.read(bytes))
+    const row = found instanceof Promise ? await found : found
     return this.#entry<T>(key, bytes, row, this.#clock())
   }
 
@@ -168,7 +175,8 @@ export class Valkeyrie {
       throw new RangeError(`Too many keys for getMany (max ${MAX_GET_MANY_KEYS}): received ${keys.length}`)
     }
     const encoded = keys.map(readKey)
-    const rows = await this.#read((s) => s.readMany(encoded))
+    const found = this.#read((s) => s.readMany(encoded))
+    const rows = found instanceof Promise ? await found : found
     const now = this.#clock()
     return keys.map((key, i) => this.#entry(key, encoded[i] as Buffer, rows[i], now)) as {
       [K in keyof T]: KvEntryMaybe<T[K]>
@@ -199,7 +207,7 @@ export class Valkeyrie {
   list<T = unknown>(selector: KvListSelector, options?: KvListOptions): KvListIterator<T> {
     return new KvListIterator<T>(
       {
-        readRange: (query) => this.#read((s) => s.readRange(query)),
+        readRange: async (query) => this.#read((s) => s.readRange(query)),
         now: this.#clock,
         decode: (row) => this.#decode(row),
         foundExpired: (key) => this.#queue.purgeFound(key),

@@ -8,7 +8,7 @@
  * Either way the stored bytes may be at most MAX_VALUE_BYTES.
  */
 import { MAX_VALUE_BYTES } from './limits.js'
-import type { Serializer } from './serializers/serializer.js'
+import { needsNestedU64Check, type Serializer } from './serializers/serializer.js'
 import { KvU64 } from './u64.js'
 
 export const SERIALIZED = 1
@@ -57,7 +57,7 @@ export function assertNoNestedU64(value: unknown): void {
 /** Encodes a value for storage. Throws `TypeError` for a value the serializer cannot keep, `RangeError` when too large. */
 export function encodeValue(value: unknown, serializer: Serializer): EncodedValue {
   if (value instanceof KvU64) return { bytes: encodeU64(value.value), encoding: U64 }
-  assertNoNestedU64(value)
+  if (needsNestedU64Check(serializer)) assertNoNestedU64(value)
   const serialized = serializer.serialize(value)
   if (!(serialized instanceof Uint8Array)) {
     throw new TypeError(`serializer ${serializer.name ?? '(custom)'} must return a Uint8Array`)

@@ -15,7 +15,7 @@
  * `__proto__` (read back as `__proto_`), strings with a lone surrogate (UTF-8 has none), sparse arrays, RegExp,
  * Error, other typed arrays, class instances and circular references.
  */
-import { defineSerializer } from './serializer.js'
+import { defineSerializer, refusesNestedU64 } from './serializer.js'
 import { loadOptionalPeer } from './optional-peer.js'
 import { isWellFormedString, kindOf, mapKeyStep, mapValueStep, setStep, ValueWalk } from './value-walk.js'
 
@@ -111,7 +111,7 @@ class CborEncoding {
 }
 
 /** Serializes values as CBOR with cbor-x, keeping the types listed above. */
-export const cborXSerializer = defineSerializer({
+export const cborXSerializer = refusesNestedU64(defineSerializer({
   name: 'cbor-x',
   serialize(value: unknown): Uint8Array {
     const encoding = new CborEncoding()
@@ -122,4 +122,4 @@ export const cborXSerializer = defineSerializer({
     // cbor-x reads an untagged byte string as the class of its input: a Buffer, as it was written.
     return encoder.decode(Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength))
   },
-})
+}))

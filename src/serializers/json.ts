@@ -19,7 +19,7 @@
  * WeakMap, sparse arrays, circular references) throws `TypeError`. A top-level KvU64 never reaches a serializer
  * (see value.ts).
  */
-import { defineSerializer } from './serializer.js'
+import { defineSerializer, refusesNestedU64 } from './serializer.js'
 import { kindOf, mapKeyStep, mapValueStep, setOwn, setStep, ValueWalk } from './value-walk.js'
 
 const TAG = '$$'
@@ -137,7 +137,7 @@ function fromJsonObject(json: { [key: string]: Json }): Record<string, unknown> 
 }
 
 /** Serializes values as readable JSON, keeping the special types listed above. */
-export const jsonSerializer = defineSerializer({
+export const jsonSerializer = refusesNestedU64(defineSerializer({
   name: 'json',
   serialize(value: unknown): Uint8Array {
     return Buffer.from(JSON.stringify(toJson(value, new ValueWalk('json'))), 'utf8')
@@ -145,4 +145,4 @@ export const jsonSerializer = defineSerializer({
   deserialize(value: Uint8Array): unknown {
     return fromJson(JSON.parse(Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('utf8')) as Json)
   },
-})
+}))

@@ -14,7 +14,7 @@
  * -0 (written as the integer 0), a property named `__proto__` (read back as `__proto_`), strings with a lone
  * surrogate (UTF-8 has none), sparse arrays, RegExp, Error, class instances and circular references.
  */
-import { defineSerializer } from './serializer.js'
+import { defineSerializer, refusesNestedU64 } from './serializer.js'
 import { loadOptionalPeer } from './optional-peer.js'
 import { describePart, isWellFormedString, kindOf, mapValueStep, setOwn, setStep, ValueWalk } from './value-walk.js'
 
@@ -95,7 +95,7 @@ function checkKey(key: string, walk: ValueWalk): void {
 }
 
 /** Serializes values as MessagePack with msgpackr, keeping the types listed above. */
-export const msgpackrSerializer = defineSerializer({
+export const msgpackrSerializer = refusesNestedU64(defineSerializer({
   name: 'msgpackr',
   serialize(value: unknown): Uint8Array {
     return packr.pack(toPackable(value, new ValueWalk('msgpackr')))
@@ -104,4 +104,4 @@ export const msgpackrSerializer = defineSerializer({
     // msgpackr reads bin as the class of its input: a Buffer, as it was written.
     return packr.unpack(Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength))
   },
-})
+}))

@@ -32,3 +32,15 @@ export const UNNAMED_SERIALIZER = 'custom'
 
 /** The name a serializer is recorded under. */
 export const serializerName = (serializer: Serializer): string => serializer.name ?? UNNAMED_SERIALIZER
+
+/** Serializers whose own check already refuses a nested KvU64, so the library need not walk the value first. */
+const REFUSES_NESTED_U64 = new WeakSet<Serializer>()
+
+/** @internal Declares that a built-in serializer's check refuses a nested KvU64 (with the same message). */
+export function refusesNestedU64<T extends Serializer>(serializer: T): T {
+  REFUSES_NESTED_U64.add(serializer)
+  return serializer
+}
+
+/** @internal Whether the library must walk values for nested KvU64 before calling this serializer. */
+export const needsNestedU64Check = (serializer: Serializer): boolean => !REFUSES_NESTED_U64.has(serializer)

@@ -11,7 +11,7 @@
  */
 import { deserialize, serialize } from 'node:v8'
 import { describeValue } from '../errors.js'
-import { defineSerializer } from './serializer.js'
+import { defineSerializer, refusesNestedU64 } from './serializer.js'
 import { kindOf, mapKeyStep, mapValueStep, setStep, ValueWalk } from './value-walk.js'
 
 const ERROR_PROTOTYPES = new Set<object>(
@@ -115,7 +115,7 @@ class V8Check {
 }
 
 /** Serializes values with `node:v8` (structured clone), refusing what it would not give back unchanged. */
-export const v8Serializer = defineSerializer({
+export const v8Serializer = refusesNestedU64(defineSerializer({
   name: 'v8',
   serialize(value: unknown): Uint8Array {
     new V8Check().visit(value)
@@ -131,4 +131,4 @@ export const v8Serializer = defineSerializer({
   deserialize(value: Uint8Array): unknown {
     return deserialize(value)
   },
-})
+}))

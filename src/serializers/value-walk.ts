@@ -3,6 +3,7 @@
  * value it sits, and the `TypeError` that names the serializer, the part and its place when it cannot be kept.
  */
 import { describeValue } from '../errors.js'
+import { KvU64 } from '../u64.js'
 
 /** The kinds of value the serializers tell apart. `other` is everything else: class instances, Error, WeakMap, ... */
 export type ValueKind =
@@ -99,6 +100,8 @@ export class ValueWalk {
   /** Throws `TypeError`: this serializer cannot store `value`, here, optionally saying why. */
   fail(value: unknown, reason?: string, what: string = describePart(value)): never {
     const where = this.#path.length === 0 ? '' : ` at ${formatPath(this.#path)}`
+    // A KvU64 reaches a serializer only nested (value.ts stores a top-level one itself): say so plainly.
+    if (value instanceof KvU64) throw new TypeError(`KvU64 must be a top-level value: found one nested${where}`)
     throw new TypeError(`the ${this.#serializer} serializer cannot store ${what}${where}${reason ? `: ${reason}` : ''}`)
   }
 

@@ -25,18 +25,17 @@ export class SqliteStorage implements Storage, KvDriver {
     this.#q = queries
     // A deferred transaction: all reads see one snapshot.
     this.#readMany = client.transaction((keys: readonly Buffer[]) => keys.map((key) => queries.readRow.get({ key })))
+    // One transaction view, reused: the commit counter is read at most once per transaction and written at its end.
+    let version: number | undefined
+    const tx: WriteTransaction = {
+      read: (key) => queries.readRow.get({ key }),
+      write: (row) => void queries.writeRow.run(row),
+      remove: (key) => void queries.removeRow.run({ key }),
+      removeExpired: (key, now) => void queries.removeExpiredRow.run({ key, now }),
+      nextVersion: () => (version = (version ?? queries.readVersion.get()?.version ?? 0) + 1),
+    }
     const immediate = client.transaction(<T>(fn: (tx: WriteTransaction) => T): T => {
-      let version: number | undefined
-      const tx: WriteTransaction = {
-        read: (key) => queries.readRow.get({ key }),
-        write: (row) => void queries.writeRow.run(row),
-        remove: (key) => void queries.removeRow.run({ key }),
-        removeExpired: (key, now) => void queries.removeExpiredRow.run({ key, now }),
-        nextVersion: () => {
-          version = (version ?? queries.readVersion.get()?.version ?? 0) + 1
-          return version
-        },
-      }
+      version = undefined
       const result = fn(tx)
       if (version !== undefined) queries.writeVersion.run({ version })
       return result
