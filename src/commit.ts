@@ -51,7 +51,8 @@ function toOperand(type: 'sum' | 'min' | 'max', value: unknown): bigint {
       `${type} operand must be between ${type === 'sum' ? '-(2^64-1)' : '0'} and 2^64-1: received ${value}n`,
     )
   }
-  return ((value % TWO_64) + TWO_64) % TWO_64
+  // A negative sum operand subtracts: adding 2^64 - |value| is the same modulo 2^64.
+  return value < 0n ? value + TWO_64 : value
 }
 
 /** Validates and encodes a commit. Throws `TypeError` / `RangeError`; touches no storage. */

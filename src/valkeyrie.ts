@@ -262,10 +262,14 @@ export class Valkeyrie {
     return this.#commit(checks, mutations)
   }
 
-  async #commit(checks: readonly AtomicCheck[], mutations: readonly KvMutation[]): Promise<KvCommitResult | KvCommitError> {
-    this.#open()
-    const prepared = prepareCommit(checks, mutations, this.#serializer, this.#clock())
-    return this.#queue.submit(prepared)
+  /** Validates a commit and queues it. Not `async`: returning the queue's promise as is saves two ticks per commit. */
+  #commit(checks: readonly AtomicCheck[], mutations: readonly KvMutation[]): Promise<KvCommitResult | KvCommitError> {
+    try {
+      this.#open()
+      return this.#queue.submit(prepareCommit(checks, mutations, this.#serializer, this.#clock()))
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /** Deletes every expired entry now (a background sweep also does this). */

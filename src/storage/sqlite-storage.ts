@@ -24,20 +24,20 @@ export class SqliteStorage implements Storage, KvDriver {
     this.#opened = opened
     this.#q = queries
     // A deferred transaction: all reads see one snapshot.
-    this.#readMany = client.transaction((keys: readonly Buffer[]) => keys.map((key) => queries.readRow.get({ key })))
+    this.#readMany = client.transaction((keys: readonly Buffer[]) => keys.map(queries.readRow))
     // One transaction view, reused: the commit counter is read at most once per transaction and written at its end.
     let version: number | undefined
     const tx: WriteTransaction = {
-      read: (key) => queries.readRow.get({ key }),
-      write: (row) => void queries.writeRow.run(row),
-      remove: (key) => void queries.removeRow.run({ key }),
-      removeExpired: (key, now) => void queries.removeExpiredRow.run({ key, now }),
-      nextVersion: () => (version = (version ?? queries.readVersion.get()?.version ?? 0) + 1),
+      read: queries.readRow,
+      write: queries.writeRow,
+      remove: queries.removeRow,
+      removeExpired: queries.removeExpiredRow,
+      nextVersion: () => (version = (version ?? queries.readVersion()) + 1),
     }
     const immediate = client.transaction(<T>(fn: (tx: WriteTransaction) => T): T => {
       version = undefined
       const result = fn(tx)
-      if (version !== undefined) queries.writeVersion.run({ version })
+      if (version !== undefined) queries.writeVersion(version)
       return result
     }).immediate
     this.#transact = immediate as <T>(fn: (tx: WriteTransaction) => T) => T
@@ -64,7 +64,7 @@ export class SqliteStorage implements Storage, KvDriver {
   // The core's store contract (synchronous).
 
   read(key: Buffer): KvRow | undefined {
-    return this.#q.readRow.get({ key })
+    return this.#q.readRow(key)
   }
 
   readMany(keys: readonly Buffer[]): (KvRow | undefined)[] {
@@ -72,7 +72,7 @@ export class SqliteStorage implements Storage, KvDriver {
   }
 
   readRange({ start, end, limit, reverse }: RangeQuery): KvRow[] {
-    return (reverse ? this.#q.readRangeDesc : this.#q.readRangeAsc).all({ start, end, limit })
+    return this.#q.readRange(start, end, limit, reverse)
   }
 
   transact<T>(_keys: () => Iterable<Buffer>, fn: (tx: WriteTransaction) => T): T {
@@ -101,7 +101,7 @@ export class SqliteStorage implements Storage, KvDriver {
 
   set(key: Uint8Array, value: Uint8Array, versionstamp: string, expiresAt: number | null): void {
     const bytes = toBuffer(value)
-    this.#q.writeRow.run({
+    this.#q.writeRow({
       key: toBuffer(key),
       value: bytes.subarray(1),
       encoding: bytes[0] as number,
@@ -111,7 +111,7 @@ export class SqliteStorage implements Storage, KvDriver {
   }
 
   delete(key: Uint8Array): void {
-    this.#q.removeRow.run({ key: toBuffer(key) })
+    this.#q.removeRow(toBuffer(key))
   }
 
   list(start: Uint8Array, end: Uint8Array, _prefix: Uint8Array, _now: number, limit: number, reverse: boolean): DriverEntry[] {
