@@ -114,11 +114,28 @@ class V8Check {
   }
 }
 
+/** Whether a value is a primitive structured clone keeps (anything but a symbol or a function). */
+const isKeptPrimitive = (value: unknown): boolean =>
+  (typeof value !== 'object' || value === null) && typeof value !== 'symbol' && typeof value !== 'function'
+
+/**
+ * The common case, checked without allocating: a kept primitive, or a plain object or array whose values all are.
+ * Anything else gets the full walk.
+ */
+function isFlatPlainValue(value: unknown): boolean {
+  if (isKeptPrimitive(value)) return true
+  const prototype = Object.getPrototypeOf(value) as object | null
+  if (prototype === Array.prototype) return (value as unknown[]).every(isKeptPrimitive)
+  if (prototype !== Object.prototype) return false
+  for (const key in value as object) if (!isKeptPrimitive((value as Record<string, unknown>)[key])) return false
+  return true
+}
+
 /** Serializes values with `node:v8` (structured clone), refusing what it would not give back unchanged. */
 export const v8Serializer = refusesNestedU64(defineSerializer({
   name: 'v8',
   serialize(value: unknown): Uint8Array {
-    new V8Check().visit(value)
+    if (!isFlatPlainValue(value)) new V8Check().visit(value)
     try {
       return serialize(value)
     } catch (error) {

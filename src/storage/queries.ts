@@ -59,8 +59,10 @@ export function prepareQueries(db: KvDatabase, { kv, meta }: KvTables) {
       db.select(row).from(kv).where(rangeWhere).orderBy(order(kv.key)).limit(sql.placeholder('limit')).prepare(),
       ['start', 'end', 'limit'],
     )
-  const readRow = positional<[Buffer], KvRow>(
-    db.select(row).from(kv).where(eq(kv.key, sql.placeholder('key'))).prepare(),
+  // A point read does not select the key it was given: copying the blob out again would cost an allocation a row.
+  const { key: _key, ...pointRow } = row
+  const readRow = positional<[Buffer], Omit<KvRow, 'key'> & { key?: Buffer }>(
+    db.select(pointRow).from(kv).where(eq(kv.key, sql.placeholder('key'))).prepare(),
     ['key'],
   )
   const readRangeAsc = range(asc)
@@ -108,7 +110,11 @@ export function prepareQueries(db: KvDatabase, { kv, meta }: KvTables) {
     ['version', 'id'],
   )
   return {
-    readRow: (key: Buffer): KvRow | undefined => readRow.get(key),
+    readRow: (key: Buffer): KvRow | undefined => {
+      const found = readRow.get(key)
+      if (found) found.key = key
+      return found as KvRow | undefined
+    },
     readRange: (start: Buffer, end: Buffer, limit: number, reverse: boolean): KvRow[] =>
       (reverse ? readRangeDesc : readRangeAsc).all(start, end, limit),
     writeRow: (r: KvRow): void => void writeRow.run(r.key, r.value, r.encoding, r.version, r.expiresAt),

@@ -1,0 +1,93 @@
+/**
+ * Group commit keeps isolation: commits submitted together (one group, one SQLite transaction) give exactly the
+ * results, versionstamps and final state of the same commits run one by one.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { type KvCommitError, type KvCommitResult, KvU64, type Valkeyrie } from '../../src/index.js'
+import { openTestDb, tempDbPath } from '../support/open-test-db.js'
+
+type Step =
+  | { kind: 'cas'; key: number; expect: 'seed' | 'null' | 'stale'; value: number }
+  | { kind: 'sum'; key: number; by: bigint }
+  | { kind: 'set'; key: number; value: number }
+  | { kind: 'delete'; key: number }
+  | { kind: 'bad-sum'; key: number }
+
+const KEYS = 4
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ kind: fc.constant('cas' as const), key: fc.nat(KEYS - 1), expect: fc.constantFrom('seed' as const, 'null' as const, 'stale' as const), value: fc.nat(1000) }),
+  fc.record({ kind: fc.constant('sum' as const), key: fc.nat(KEYS - 1), by: fc.bigInt({ min: -5n, max: 5n }) }),
+  fc.record({ kind: fc.constant('set' as const), key: fc.nat(KEYS - 1), value: fc.nat(1000) }),
+  fc.record({ kind: fc.constant('delete' as const), key: fc.nat(KEYS - 1) }),
+  fc.record({ kind: fc.constant('bad-sum' as const), key: fc.nat(KEYS - 1) }),
+)
+
+/** The same starting state in every database: counters, plain values, and the versionstamps seen at the start. */
+async function seed(db: Valkeyrie): Promise<string[]> {
+  const stamps: string[] = []
+  for (let k = 0; k < KEYS; k++) {
+    await db.set(['c', k], new KvU64(BigInt(k)))
+    stamps.push((await db.set(['v', k], k)).versionstamp)
+  }
+  await db.set(['text'], 'not a counter')
+  return stamps
+}
+
+function commit(db: Valkeyrie, s: Step, stamps: readonly string[]): Promise<KvCommitResult | KvCommitError> {
+  switch (s.kind) {
+    case 'cas': {
+      const versionstamp = s.expect === 'seed' ? (stamps[s.key] as string) : s.expect === 'null' ? null : '00000000000000000000'
+      return db.atomic().check({ key: ['v', s.key], versionstamp }).set(['v', s.key], s.value).sum(['c', s.key], 1n).commit()
+    }
+    case 'sum':
+      return db.atomic().sum(['c', s.key], s.by).commit()
+    case 'set':
+      return db.atomic().set(['v', s.key], s.value).commit()
+    case 'delete':
+      return db.atomic().delete(['v', s.key]).delete(['c', s.key]).commit()
+    case 'bad-sum':
+      return db.atomic().set(['c', s.key], new KvU64(99n)).sum(['text'], 1n).commit()
+  }
+}
+
+const outcome = (r: PromiseSettledResult<KvCommitResult | KvCommitError>) =>
+  r.status === 'fulfilled' ? r.value : { rejected: (r.reason as Error).name }
+
+async function snapshot(db: Valkeyrie) {
+  return (await Array.fromAsync(db.list({ prefix: [] }))).map((e) => [e.key, e.value, e.versionstamp])
+}
+
+describe('group commit', () => {
+  it('gives interleaved conflicting commits in one group the results of running them one by one', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }), async (steps) => {
+        const grouped = await openTestDb()
+        const sequential = await openTestDb()
+        const stampsA = await seed(grouped)
+        const stampsB = await seed(sequential)
+        expect(stampsA).toEqual(stampsB)
+        // All submitted in one turn: one group, one transaction.
+        const together = await Promise.allSettled(steps.map((s) => commit(grouped, s, stampsA)))
+        const oneByOne: PromiseSettledResult<KvCommitResult | KvCommitError>[] = []
+        for (const s of steps) oneByOne.push(...(await Promise.allSettled([commit(sequential, s, stampsB)])))
+        expect(together.map(outcome)).toEqual(oneByOne.map(outcome))
+        expect(await snapshot(grouped)).toEqual(await snapshot(sequential))
+        await grouped.close()
+        await sequential.close()
+      }),
+      { numRuns: 150 },
+    )
+  })
+
+  it('commits a group in one transaction on a file and makes each promise wait for it', async () => {
+    const db = await openTestDb(tempDbPath())
+    const pending = Array.from({ length: 200 }, (_, i) => db.set(['g', i], i))
+    const results = await Promise.all(pending)
+    const stamps = results.map((r) => r.versionstamp)
+    expect(new Set(stamps).size).toBe(200)
+    expect([...stamps].sort()).toEqual(stamps)
+    expect(await Array.fromAsync(db.list({ prefix: ['g'] }))).toHaveLength(200)
+  })
+})
