@@ -20,10 +20,10 @@ export interface PreparedCheck {
   versionstamp: string | null
 }
 
-export type PreparedMutation =
-  | { type: 'set'; key: Buffer; value: Buffer; encoding: number; expiresAt: number | null }
-  | { type: 'delete'; key: Buffer }
-  | { type: 'sum' | 'min' | 'max'; key: Buffer; operand: bigint }
+/** A set, already the row it writes (its version is stamped when the commit is written). */
+export type PreparedSet = KvRow & { type: 'set' }
+export type PreparedDelete = { type: 'delete'; key: Buffer }
+export type PreparedMutation = PreparedSet | PreparedDelete | { type: 'sum' | 'min' | 'max'; key: Buffer; operand: bigint }
 
 export interface PreparedCommit {
   checks: PreparedCheck[]
@@ -94,7 +94,7 @@ export function prepareCommit(
         const expiresAt = expiresAtFor(mutation.expireIn, now)
         const { bytes, encoding } = encodeValue(mutation.value, serializer)
         totalBytes += bytes.length
-        return { type: 'set', key, value: bytes, encoding, expiresAt }
+        return { type: 'set', key, value: bytes, encoding, version: 0, expiresAt }
       }
       case 'delete':
         return { type: 'delete', key }
@@ -121,8 +121,11 @@ function applyU64(type: 'sum' | 'min' | 'max', current: bigint | undefined, oper
   return current > operand ? current : operand
 }
 
-/** The writes of a commit in mutation order (row null: delete); a later write of a key replaces an earlier one. */
-export type CommitPlan = { key: Buffer; row: KvRow | null }[]
+/**
+ * The writes of a commit in mutation order: rows to write and keys to delete; a later write of a key replaces an
+ * earlier one. The prepared mutations are the plan's entries themselves, so planning a set allocates nothing.
+ */
+export type CommitPlan = (PreparedSet | PreparedDelete)[]
 
 const liveRow = (row: KvRow | undefined, now: number): KvRow | undefined => (row && isLive(row, now) ? row : undefined)
 
@@ -130,7 +133,7 @@ const liveRow = (row: KvRow | undefined, now: number): KvRow | undefined => (row
 function currentRow(tx: WriteTransaction, plan: CommitPlan, key: Buffer, now: number): KvRow | undefined {
   for (let i = plan.length - 1; i >= 0; i--) {
     const write = plan[i] as CommitPlan[number]
-    if (write.key.equals(key)) return write.row ?? undefined
+    if (write.key.equals(key)) return write.type === 'set' ? write : undefined
   }
   return liveRow(tx.read(key), now)
 }
@@ -147,19 +150,17 @@ export function planCommit(tx: WriteTransaction, commit: PreparedCommit, now: nu
   }
   const plan: CommitPlan = []
   for (const m of commit.mutations) {
-    if (m.type === 'set') {
-      plan.push({ key: m.key, row: { key: m.key, value: m.value, encoding: m.encoding, version: 0, expiresAt: m.expiresAt } })
-    } else if (m.type === 'delete') {
-      plan.push({ key: m.key, row: null })
-    } else {
-      // Later mutations see earlier ones of the same commit.
-      const row = currentRow(tx, plan, m.key, now)
-      if (row && row.encoding !== U64) {
-        throw new TypeError(`${m.type} needs a KvU64 at its key, but the stored value is not a KvU64`)
-      }
-      const result = applyU64(m.type, row ? decodeU64(row.value) : undefined, m.operand)
-      plan.push({ key: m.key, row: { key: m.key, value: encodeU64(result), encoding: U64, version: 0, expiresAt: null } })
+    if (m.type === 'set' || m.type === 'delete') {
+      plan.push(m)
+      continue
     }
+    // Later mutations see earlier ones of the same commit.
+    const row = currentRow(tx, plan, m.key, now)
+    if (row && row.encoding !== U64) {
+      throw new TypeError(`${m.type} needs a KvU64 at its key, but the stored value is not a KvU64`)
+    }
+    const result = applyU64(m.type, row ? decodeU64(row.value) : undefined, m.operand)
+    plan.push({ type: 'set', key: m.key, value: encodeU64(result), encoding: U64, version: 0, expiresAt: null })
   }
   return plan
 }
@@ -167,13 +168,13 @@ export function planCommit(tx: WriteTransaction, commit: PreparedCommit, now: nu
 /** Writes a plan under a new commit version and returns that version. */
 export function writePlan(tx: WriteTransaction, plan: CommitPlan): number {
   const version = tx.nextVersion()
-  for (const { key, row } of plan) {
-    if (row) {
-      // The plan's rows are its own: stamping them in place saves a copy per write.
-      row.version = version
-      tx.write(row)
+  for (const write of plan) {
+    if (write.type === 'set') {
+      // The plan's rows belong to this commit alone: stamping them in place saves a copy per write.
+      write.version = version
+      tx.write(write)
     } else {
-      tx.remove(key)
+      tx.remove(write.key)
     }
   }
   return version

@@ -66,6 +66,8 @@ export class KvListIterator<T = unknown> implements AsyncIterableIterator<KvEntr
   #remaining: number
   #exhausted = false
   #cursor: string
+  /** The key of the last entry returned, until the cursor getter encodes it. */
+  #lastKey: Buffer | undefined
 
   /** @internal */
   constructor(source: ListSource, selector: KvListSelector, options?: KvListOptions) {
@@ -77,14 +79,29 @@ export class KvListIterator<T = unknown> implements AsyncIterableIterator<KvEntr
 
   /** The position after the last entry returned, for `options.cursor`; `''` before the first entry. */
   get cursor(): string {
+    // Encoded on demand: most listings never ask, and base64 per entry would cost more than decoding the key.
+    if (this.#lastKey) {
+      this.#cursor = encodeCursor(this.#lastKey, this.#plan.range)
+      this.#lastKey = undefined
+    }
     return this.#cursor
   }
 
-  async next(): Promise<IteratorResult<KvEntry<T>, undefined>> {
-    const row = this.#nextRow() ?? (await this.#nextRowAfterRead())
+  next(): Promise<IteratorResult<KvEntry<T>, undefined>> {
+    // Not `async`: an entry already in the batch resolves without an async function's extra ticks.
+    try {
+      const row = this.#nextRow()
+      if (row) return Promise.resolve(this.#result(row))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#nextRowAfterRead().then((row) => this.#result(row))
+  }
+
+  #result(row: KvRow | undefined): IteratorResult<KvEntry<T>, undefined> {
     if (!row) return { done: true, value: undefined }
     this.#remaining--
-    this.#cursor = encodeCursor(row.key, this.#plan.range)
+    this.#lastKey = row.key
     const entry: KvEntry<T> = {
       key: decodeKey(row.key),
       value: this.#source.decode(row) as T,
@@ -97,6 +114,7 @@ export class KvListIterator<T = unknown> implements AsyncIterableIterator<KvEntr
   #nextRow(): KvRow | undefined {
     while (this.#remaining > 0 && this.#index < this.#batch.length) {
       const row = this.#batch[this.#index++] as KvRow
+      // Judged as each entry is returned, not when its batch was read: it may have expired in between.
       if (isLive(row, this.#source.now())) return row
       this.#source.foundExpired(row.key)
     }

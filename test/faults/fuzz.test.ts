@@ -1,13 +1,15 @@
 /**
- * Fuzzing: random keys, values, selectors, cursors and options through the public API. Every call either works or
- * throws a TypeError or RangeError (a caller mistake), never anything else; afterwards the file passes
+ * Fuzzing: random keys, values, selectors, cursors and options through the public API, collections included.
+ * Every call either works or throws a TypeError or RangeError (a caller mistake), a ValidationError (a value its
+ * schema refuses) or a UniqueConstraintError (a taken unique value), never anything else; afterwards the file passes
  * integrity_check and list order equals encoded-key order.
  */
 import Database from 'better-sqlite3'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { encodeKey } from '../../src/key/codec.js'
-import { type KvKey, Valkeyrie } from '../../src/index.js'
+import { z } from 'zod'
+import { type KvKey, UniqueConstraintError, Valkeyrie, ValidationError } from '../../src/index.js'
 import { tempDbPath } from '../support/open-test-db.js'
 
 const RUNS = 10_000
@@ -44,6 +46,8 @@ const operation = fc.oneof(
   fc.record({ op: fc.constant('getMany' as const), keys: fc.oneof(fc.array(anyKey, { maxLength: 12 }), fc.anything()) }),
   fc.record({ op: fc.constant('delete' as const), key: anyKey }),
   fc.record({ op: fc.constant('list' as const), selector, options, cursor: fc.oneof(fc.string(), fc.base64String(), fc.constant(undefined)) }),
+  fc.record({ op: fc.constant('collection-set' as const), id: fc.oneof(keyPart, fc.anything()), value: fc.oneof(fc.anything(), fc.record({ name: fc.string(), email: fc.string() }), fc.record({ name: fc.string({ maxLength: 3 }), email: fc.constantFrom('a@b.co', 'c@d.co', 'e@f.co') })) }),
+  fc.record({ op: fc.constant('collection-read' as const), id: fc.oneof(keyPart, fc.anything()), email: fc.anything(), options: fc.oneof(fc.constant(undefined), fc.anything()) }),
   fc.record({
     op: fc.constant('atomic' as const),
     checks: fc.array(fc.record({ key: anyKey, versionstamp: fc.oneof(fc.constant(null), fc.string(), fc.stringMatching(/^[0-9a-f]{20}$/)) }), { maxLength: 3 }),
@@ -59,14 +63,23 @@ const operation = fc.oneof(
   }),
 )
 
+/** A caller mistake, or (collections) an invalid value or a taken unique value: expected outcomes of bad input. */
 function isCallerMistake(error: unknown): boolean {
-  return error instanceof TypeError || error instanceof RangeError
+  return (
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof ValidationError ||
+    error instanceof UniqueConstraintError
+  )
 }
 
+const User = z.object({ name: z.string().max(20), email: z.email() })
+
 describe('fuzzing the public API', () => {
-  it(`accepts or refuses ${RUNS} random calls with only TypeError or RangeError`, async () => {
+  it(`accepts or refuses ${RUNS} random calls with only TypeError, RangeError or ValidationError`, async () => {
     const path = tempDbPath('fuzz.db')
     const db = await Valkeyrie.open(path)
+    const users = db.collection(['fuzz-users'], User, { indexes: { email: { on: (u) => u.email, unique: true } } })
     let ok = 0
     let refused = 0
     await fc.assert(
@@ -92,6 +105,14 @@ describe('fuzzing the public API', () => {
             }
             case 'atomic':
               await db.executeAtomicOperation(call.checks as never, call.mutations as never)
+              break
+            case 'collection-set':
+              await users.set(call.id as never, call.value as never)
+              break
+            case 'collection-read':
+              await users.get(call.id as never)
+              await users.findBy('email', call.email as never)
+              await Array.fromAsync(users.list(call.options as never))
               break
           }
           ok++
