@@ -33,8 +33,9 @@ export interface PreparedCommit {
 const MUTATION_TYPES = new Set(['set', 'delete', 'sum', 'min', 'max'])
 const TWO_64 = 1n << 64n
 
-function writeKey(key: unknown, what: string): Buffer {
-  const bytes = encodeKey(key as never, { what })
+/** Encodes the key of check or mutation `index`; the message naming it is built only when the key is bad. */
+function writeKey(key: unknown, owner: 'check' | 'mutation', index: number): Buffer {
+  const bytes = Array.isArray(key) && key.length > 0 ? encodeKey(key) : encodeKey(key as never, { what: `${owner} ${index} key` })
   assertKeySize(bytes, 'write')
   return bytes
 }
@@ -72,7 +73,7 @@ export function prepareCommit(
     if (typeof check !== 'object' || check === null) {
       throw new TypeError(`check ${i} must be an object with key and versionstamp: received ${describeValue(check)}`)
     }
-    const key = writeKey(check.key, `check ${i} key`)
+    const key = writeKey(check.key, 'check', i)
     assertCheckVersionstamp(check.versionstamp)
     keyBytes += key.length
     totalBytes += key.length
@@ -86,7 +87,7 @@ export function prepareCommit(
     if (!MUTATION_TYPES.has(type)) {
       throw new TypeError(`mutation ${i} type must be set, delete, sum, min or max: received ${describeValue(type)}`)
     }
-    const key = writeKey(mutation.key, `mutation ${i} key`)
+    const key = writeKey(mutation.key, 'mutation', i)
     keyBytes += key.length
     totalBytes += key.length
     switch (mutation.type) {

@@ -171,8 +171,8 @@ function assertKeyShape(key: unknown, allowEmpty: boolean, what: string): assert
  * Encodes a key so byte order equals key order: Uint8Array < string < bigint < number < false < true.
  * Throws `TypeError` for anything that is not a non-empty array of key parts.
  */
-export function encodeKey(key: KvKey, options: { allowEmpty?: boolean; what?: string } = {}): Buffer {
-  assertKeyShape(key, options.allowEmpty ?? false, options.what ?? 'key')
+export function encodeKey(key: KvKey, options?: { allowEmpty?: boolean; what?: string }): Buffer {
+  assertKeyShape(key, options?.allowEmpty ?? false, options?.what ?? 'key')
   const w = new Writer(64)
   for (let i = 0; i < key.length; i++) writePart(w, key[i], i)
   return w.buf.subarray(0, w.pos)
