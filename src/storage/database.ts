@@ -94,8 +94,23 @@ const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1')
  * Refuses a SQLite file shorter than its header says, before SQLite opens it: a truncated database would
  * otherwise open and fail (or lose data) later. Other files are left for SQLite to judge (SQLITE_NOTADB).
  * See https://www.sqlite.org/fileformat.html#the_database_header for the fields read here.
+ *
+ * The bytes are read without a lock, so this looks only at a file at rest: with a `-wal` file beside it another
+ * connection may be checkpointing (writing page 1 before the pages after it), and a short file is read again a
+ * few times before it is called truncated.
  */
 function assertWholeFile(path: string): void {
+  if (existsSync(`${path}-wal`)) return
+  for (let attempt = 0; ; attempt++) {
+    const shortfall = headerShortfall(path)
+    if (shortfall === undefined) return
+    if (attempt === 3) throw new OpenError(path, `it is truncated (${shortfall.size} bytes, but its header says ${shortfall.expected})`)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+  }
+}
+
+/** The file's size and the size its header gives, when the file is a SQLite database shorter than that. */
+function headerShortfall(path: string): { size: number; expected: number } | undefined {
   const header = Buffer.alloc(100)
   const fd = openSync(path, 'r')
   let read: number
@@ -105,14 +120,13 @@ function assertWholeFile(path: string): void {
     closeSync(fd)
   }
   const size = statSync(path).size
-  if (read < 100 || !header.subarray(0, 16).equals(SQLITE_MAGIC)) return
+  if (read < 100 || !header.subarray(0, 16).equals(SQLITE_MAGIC)) return undefined
   const rawPageSize = header.readUInt16BE(16)
   const pageSize = rawPageSize === 1 ? 65536 : rawPageSize
   // The page count in the header is valid only when its "version-valid-for" number matches the change counter.
   const pageCount = header.readUInt32BE(92) === header.readUInt32BE(24) ? header.readUInt32BE(28) : 0
-  if (size < pageSize * pageCount) {
-    throw new OpenError(path, `it is truncated (${size} bytes, but its header says ${pageSize * pageCount})`)
-  }
+  const expected = pageSize * pageCount
+  return size < expected ? { size, expected } : undefined
 }
 
 /** Uses an application's connection: its pragmas are left as they are. */
