@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import { jsonSerializer } from '../../../src/serializers/json.js'
 import { type CaseName, type Expectation, serializerContract } from '../../support/serializer-contract.js'
 
-const THROWS = 'throws' as const
 const KEPT = 'kept' as const
 
 const cases: Record<CaseName, Expectation> = {

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest'
 import { msgpackrSerializer } from '../../../src/serializers/msgpackr.js'
 import { type CaseName, type Expectation, serializerContract } from '../../support/serializer-contract.js'
 
-const THROWS = 'throws' as const
 const KEPT = 'kept' as const
 
 const cases: Record<CaseName, Expectation> = {
