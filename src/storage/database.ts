@@ -105,7 +105,7 @@ function assertWholeFile(path: string): void {
     const shortfall = headerShortfall(path)
     if (shortfall === undefined) return
     if (attempt === 3) throw new OpenError(path, `it is truncated (${shortfall.size} bytes, but its header says ${shortfall.expected})`)
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
+    sleepSync(20)
   }
 }
 
@@ -188,14 +188,36 @@ function assertTables(db: KvDatabase, tables: KvTables, shownPath: string): void
   }
 }
 
-/** WAL and `synchronous`, after the busy timeout so the WAL switch waits for other processes opening the file. */
-function configure(client: Database.Database, { path, durability }: OpenFileOptions): void {
+/** WAL and `synchronous`. */
+function configure(client: Database.Database, { path, durability, busyTimeout }: OpenFileOptions): void {
   if (!isMemory(path)) {
-    const mode = client.pragma('journal_mode = WAL', { simple: true })
-    if (String(mode).toLowerCase() !== 'wal') throw new Error(`could not switch to WAL mode (journal_mode is ${mode})`)
+    // WAL is recorded in the file: once one process has switched it, the others only read the mode.
+    const current = String(withBusyRetry(busyTimeout, () => client.pragma('journal_mode', { simple: true })))
+    if (current.toLowerCase() !== 'wal') {
+      const mode = withBusyRetry(busyTimeout, () => client.pragma('journal_mode = WAL', { simple: true }))
+      if (String(mode).toLowerCase() !== 'wal') throw new Error(`could not switch to WAL mode (journal_mode is ${mode})`)
+    }
   }
   // better-sqlite3 does not keep `synchronous` across opens of a WAL file, so it is set on every open.
   client.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`)
+}
+
+/**
+ * Runs `fn`, retrying on SQLITE_BUSY until `busyTimeout` ms have passed. Changing the journal mode needs an
+ * exclusive lock, and SQLite answers BUSY at once, without the busy handler, when another connection holds one
+ * (several processes opening a new file together), so the wait is ours to do.
+ */
+function withBusyRetry<T>(busyTimeout: number, fn: () => T): T {
+  const deadline = Date.now() + busyTimeout
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return fn()
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? ''
+      if (!code.startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error
+      sleepSync(Math.min(50, attempt * 2 + Math.random() * 5))
+    }
+  }
 }
 
 /**
@@ -225,4 +247,9 @@ function migrate(client: Database.Database, db: KvDatabase, shownPath: string, o
       }
     })
     .immediate()
+}
+
+/** Blocks for `ms`: opening is synchronous, like the rest of better-sqlite3. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
