@@ -1,10 +1,7 @@
 /** Expiry (SPEC §7): `expireIn` to an absolute time, liveness of rows, and the background sweep. */
 import type { KvRow, Storage } from './store.js'
 import { describeValue } from './errors.js'
-import { MAX_EXPIRE_IN_MS } from './limits.js'
-
-/** Rows deleted per sweep transaction, so a sweep never holds the write lock for long. */
-const SWEEP_BATCH = 1000
+import { EXPIRED_ROWS_PER_TRANSACTION as SWEEP_BATCH, MAX_EXPIRE_IN_MS } from './limits.js'
 
 /** The absolute expiry time of `expireIn` milliseconds from `now`, or null when `expireIn` is undefined. */
 export function expiresAtFor(expireIn: unknown, now: number): number | null {

@@ -16,6 +16,8 @@ export const MAX_TOTAL_KEY_BYTES = 81_920
 export const MAX_TOTAL_MUTATION_BYTES = 819_200
 /** Largest `batchSize` for `list`. */
 export const MAX_BATCH_SIZE = 1000
+/** Expired rows deleted per transaction by the sweep and `cleanup()`, so neither holds the write lock for long. */
+export const EXPIRED_ROWS_PER_TRANSACTION = 1000
 /** Default `batchSize` for `list`. */
 export const DEFAULT_BATCH_SIZE = 500
 /** Largest `expireIn`, in milliseconds (about 285,000 years; keeps `now + expireIn` an exact integer). */

@@ -4,7 +4,7 @@ import { DriverStorage, makeDriver } from './driver-store.js'
 import type { DriverFactory, KvDriver } from './driver.js'
 import { describeValue } from './errors.js'
 import type { Storage } from './store.js'
-import { attachDatabase, openDatabase } from './storage/database.js'
+import { attachDatabase, DEFAULT_BUSY_TIMEOUT_MS, openDatabase } from './storage/database.js'
 import { DEFAULT_TABLE_NAMES, type KvTableNames } from './storage/schema.js'
 import { SqliteStorage } from './storage/sqlite-storage.js'
 import type { Durability } from './types.js'
@@ -25,7 +25,6 @@ export interface StorageOptions {
   migrations?: 'apply' | 'skip'
 }
 
-const DEFAULT_BUSY_TIMEOUT_MS = 5000
 
 /** A store, and how to record or check the serializer in it. */
 export type OpenedStorage = Storage & { checkSerializer(name: string, shownPath: string): void | Promise<void> }

@@ -1,6 +1,6 @@
 /** The built-in SQLite storage as a driver factory, for use wherever a driver is expected. */
 import { defineDriver } from '../driver.js'
-import { openDatabase } from '../storage/database.js'
+import { DEFAULT_BUSY_TIMEOUT_MS, openDatabase } from '../storage/database.js'
 import { SqliteStorage } from '../storage/sqlite-storage.js'
 
 /**
@@ -8,5 +8,5 @@ import { SqliteStorage } from '../storage/sqlite-storage.js'
  * `Valkeyrie.open(path)` uses it already; pass it to run a driver contract suite or to compose drivers.
  */
 export const sqliteDriver = defineDriver(
-  (path) => new SqliteStorage(openDatabase({ path: path ?? ':memory:', durability: 'full', busyTimeout: 5000 })),
+  (path) => new SqliteStorage(openDatabase({ path: path ?? ':memory:', durability: 'full', busyTimeout: DEFAULT_BUSY_TIMEOUT_MS })),
 )

@@ -23,6 +23,9 @@ export const MIGRATIONS_TABLE = '__valkeyrie_migrations'
 /** The folder drizzle-kit writes (shipped in the package beside `dist/`). */
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url))
 
+/** How long a write waits for another process's lock by default, in ms. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000
+
 /** Open a file (or `':memory:'`) that Valkeyrie owns. */
 export interface OpenFileOptions {
   path: string

@@ -5,13 +5,12 @@
  */
 import type { DriverEntry, KvDriver } from '../driver.js'
 import { OpenError } from '../errors.js'
+import { EXPIRED_ROWS_PER_TRANSACTION } from '../limits.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../store.js'
 import { fromVersionstamp, toVersionstamp } from '../versionstamp.js'
 import { FORMAT_VERSION, type OpenedDatabase } from './database.js'
 import type { KvQueries } from './queries.js'
 
-/** Rows deleted per transaction by the driver-contract `cleanup`. */
-const CLEANUP_BATCH = 1000
 
 export class SqliteStorage implements Storage, KvDriver {
   readonly #opened: OpenedDatabase
@@ -119,7 +118,7 @@ export class SqliteStorage implements Storage, KvDriver {
   }
 
   cleanup(now: number): void {
-    while (this.purgeExpired(now, CLEANUP_BATCH) === CLEANUP_BATCH) {}
+    while (this.purgeExpired(now, EXPIRED_ROWS_PER_TRANSACTION) === EXPIRED_ROWS_PER_TRANSACTION) {}
   }
 
   async withTransaction<T>(callback: () => Promise<T>): Promise<T> {
