@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { type KvEntry, KvU64, Valkeyrie } from '../../src/index.js'
-import { startFaultWorker } from '../support/fault-process.js'
+import { startWorker } from '../support/processes.js'
 import { tempDbPath } from '../support/open-test-db.js'
 
 const ROUNDS = 30
@@ -27,7 +27,7 @@ describe('crash safety', () => {
     let nextSeq = 0
     for (let round = 0; round < ROUNDS; round++) {
       const durability = round % 3 === 2 ? 'relaxed' : 'full'
-      const worker = startFaultWorker(['crash-writer', path, String(nextSeq), durability])
+      const worker = startWorker(['crash-writer', path, String(nextSeq), durability])
       // Kill at a random moment once it is writing: after 1 to 400 acknowledged commits' worth of time.
       const deadline = Date.now() + 20_000
       while (worker.lines.length === 0 && Date.now() < deadline && worker.child.exitCode === null) await sleep(5)

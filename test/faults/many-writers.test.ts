@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { type KvU64, Valkeyrie } from '../../src/index.js'
-import { startFaultWorker } from '../support/fault-process.js'
+import { startWorker } from '../support/processes.js'
 import { tempDbPath } from '../support/open-test-db.js'
 
 const PROCESSES = 6
@@ -13,7 +13,7 @@ const EACH = 150
 describe('many writers', () => {
   it(`ends ${PROCESSES} processes × ${EACH} increments and check-and-sets exact`, async () => {
     const path = tempDbPath('writers.db')
-    const workers = Array.from({ length: PROCESSES }, () => startFaultWorker(['mixed-writer', path, String(EACH)]))
+    const workers = Array.from({ length: PROCESSES }, () => startWorker(['mixed-writer', path, String(EACH)]))
     const exits = await Promise.all(workers.map((w) => w.exited))
     for (const [i, exit] of exits.entries()) expect(exit.code, workers[i]?.stderr()).toBe(0)
     const retries = workers.reduce((sum, w) => sum + ((w.lines[0] as { retries: number }).retries ?? 0), 0)

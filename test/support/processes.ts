@@ -1,33 +1,52 @@
 /** Runs test/support/worker.ts in real child processes. */
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
+
+export interface StartedWorker {
+  child: ChildProcess
+  /** Every complete JSON line received so far. */
+  lines: unknown[]
+  stdout: () => string
+  stderr: () => string
+  /** Resolves with the exit code and signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/** Starts a worker process; its JSON lines are collected as they arrive. */
+export function startWorker(args: string[]): StartedWorker {
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const lines: unknown[] = []
+  let stdout = ''
+  let partial = ''
+  let stderr = ''
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8')
+    partial += chunk.toString('utf8')
+    const complete = partial.split('\n')
+    partial = complete.pop() ?? ''
+    for (const line of complete) if (line.trim()) lines.push(JSON.parse(line))
+  })
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('exit', (code, signal) => resolve({ code, signal }))
+  })
+  return { child, lines, stdout: () => stdout, stderr: () => stderr, exited }
+}
 
 export interface WorkerRun {
   code: number | null
   stdout: string
   stderr: string
-  ms: number
 }
 
-/** Starts a worker process and resolves when it exits. */
-export function runWorker(args: string[], timeoutMs = 60_000): Promise<WorkerRun> {
-  const started = Date.now()
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
-    child.stderr.on('data', (chunk) => (stderr += chunk))
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`worker ${args.join(' ')} did not exit within ${timeoutMs} ms`))
-    }, timeoutMs)
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr, ms: Date.now() - started })
-    })
-  })
+/** Runs a worker to completion; kills it and rejects after `timeoutMs`. */
+export async function runWorker(args: string[], timeoutMs = 60_000): Promise<WorkerRun> {
+  const worker = startWorker(args)
+  const timer = setTimeout(() => worker.child.kill('SIGKILL'), timeoutMs)
+  const { code, signal } = await worker.exited.finally(() => clearTimeout(timer))
+  if (signal === 'SIGKILL') throw new Error(`worker ${args.join(' ')} did not exit within ${timeoutMs} ms`)
+  return { code, stdout: worker.stdout(), stderr: worker.stderr() }
 }

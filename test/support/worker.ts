@@ -1,64 +1,105 @@
 /**
- * A child process for the multi-process tests: `node --import tsx test/support/worker.ts <command> <path> [n]`.
- * Prints one JSON line with its result.
+ * A child process for the multi-process and fault tests:
+ * `node --import tsx test/support/worker.ts <command> <path> [argument] [durability]`.
+ * Prints JSON lines: one per acknowledged commit for `crash-writer` (so the parent knows exactly what was
+ * acknowledged before it kills the process), one with the result for the others.
  */
 import { KvU64, Valkeyrie } from '../../src/index.js'
 
-const [command, path, countArg] = process.argv.slice(2)
-const count = Number(countArg ?? 0)
+const [command, path, argument, durability] = process.argv.slice(2)
+const count = Number(argument ?? 0)
 
-async function main(): Promise<unknown> {
-  switch (command) {
-    case 'open': {
-      // `count` is an epoch-ms start time shared by all the workers, so they open the file at the same moment.
-      while (Date.now() < count) {}
-      const db = await Valkeyrie.open(path)
-      const result = await db.set(['opened', process.pid], true)
-      await db.close()
-      return result
+const print = (line: unknown): void => void process.stdout.write(`${JSON.stringify(line)}\n`)
+
+/** `n` optimistic read-check-write increments of ['cas'], each retried until its check passes; returns the retries. */
+async function checkAndSetLoop(db: Valkeyrie, n: number): Promise<number> {
+  let retries = 0
+  for (let i = 0; i < n; i++) {
+    for (;;) {
+      const entry = await db.get<number>(['cas'])
+      const result = await db.atomic()
+        .check({ key: ['cas'], versionstamp: entry.versionstamp })
+        .set(['cas'], (entry.value ?? 0) + 1)
+        .commit()
+      if (result.ok) break
+      retries++
     }
-    case 'increment': {
-      const db = await Valkeyrie.open(path)
-      for (let i = 0; i < count; i++) {
-        const result = await db.atomic().sum(['counter'], new KvU64(1n)).commit()
-        if (!result.ok) throw new Error('sum failed')
-      }
-      await db.close()
-      return { done: count }
-    }
-    case 'check-and-set': {
-      // Optimistic read-check-write loop: retried until its check passes.
-      const db = await Valkeyrie.open(path)
-      let retries = 0
-      for (let i = 0; i < count; i++) {
-        for (;;) {
-          const entry = await db.get<number>(['cas'])
-          const result = await db.atomic()
-            .check({ key: ['cas'], versionstamp: entry.versionstamp })
-            .set(['cas'], (entry.value ?? 0) + 1)
-            .commit()
-          if (result.ok) break
-          retries++
-        }
-      }
-      await db.close()
-      return { done: count, retries }
-    }
-    case 'stay-open': {
-      // Opens, writes with expiry, and never closes: the sweep timer must not keep the process alive.
-      const db = await Valkeyrie.open(path)
-      await db.set(['temp'], 1, { expireIn: 60_000 })
-      return { leftOpen: true }
-    }
-    default:
-      throw new Error(`unknown command ${command}`)
+  }
+  return retries
+}
+
+/** `n` atomic increments of ['counter']. */
+async function incrementLoop(db: Valkeyrie, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const result = await db.atomic().sum(['counter'], new KvU64(1n)).commit()
+    if (!result.ok) throw new Error('sum failed')
   }
 }
 
-main().then(
-  (result) => console.log(JSON.stringify(result)),
-  (error: unknown) => {
-    console.error(error)
-    process.exitCode = 1
+/** Commits of 5 keys each (plus a counter), 4 in flight so groups form, until killed; `argument` is the first seq. */
+async function crashWriter(): Promise<never> {
+  const KEYS_PER_COMMIT = 5
+  const IN_FLIGHT = 4
+  const db = await Valkeyrie.open(path, { durability: durability === 'relaxed' ? 'relaxed' : 'full' })
+  let next = count
+  const commitForever = async (): Promise<never> => {
+    for (;;) {
+      const seq = next++
+      const op = db.atomic().sum(['commits'], 1n)
+      for (let j = 0; j < KEYS_PER_COMMIT; j++) op.set(['c', seq, j], { seq, j, pad: 'x'.repeat(200) })
+      const result = await op.commit()
+      if (!result.ok) throw new Error('unexpected failed commit')
+      print({ seq, versionstamp: result.versionstamp })
+    }
+  }
+  // Any failure ends the process with an error: the parent then sees a writer that stopped before its kill.
+  await Promise.all(Array.from({ length: IN_FLIGHT }, commitForever))
+  throw new Error('unreachable: the writers never stop')
+}
+
+const commands: Record<string, () => Promise<unknown>> = {
+  async open() {
+    // `argument` is an epoch-ms start time shared by all the workers, so they open the file at the same moment.
+    while (Date.now() < count) {}
+    const db = await Valkeyrie.open(path)
+    const result = await db.set(['opened', process.pid], true)
+    await db.close()
+    return result
   },
-)
+  async increment() {
+    const db = await Valkeyrie.open(path)
+    await incrementLoop(db, count)
+    await db.close()
+    return { done: count }
+  },
+  async 'check-and-set'() {
+    const db = await Valkeyrie.open(path)
+    const retries = await checkAndSetLoop(db, count)
+    await db.close()
+    return { done: count, retries }
+  },
+  async 'mixed-writer'() {
+    const db = await Valkeyrie.open(path, { busyTimeout: 10_000 })
+    let retries = 0
+    for (let i = 0; i < count; i++) {
+      await incrementLoop(db, 1)
+      retries += await checkAndSetLoop(db, 1)
+    }
+    await db.close()
+    return { done: count, retries }
+  },
+  async 'stay-open'() {
+    // Opens, writes with expiry, and never closes: the sweep timer must not keep the process alive.
+    const db = await Valkeyrie.open(path)
+    await db.set(['temp'], 1, { expireIn: 60_000 })
+    return { leftOpen: true }
+  },
+  'crash-writer': crashWriter,
+}
+
+const run = commands[command ?? '']
+if (!run) throw new Error(`unknown command ${command}`)
+run().then(print, (error: unknown) => {
+  console.error(error)
+  process.exitCode = 1
+})
