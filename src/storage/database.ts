@@ -132,6 +132,20 @@ function headerShortfall(path: string): { size: number; expected: number } | und
   return size < expected ? { size, expected } : undefined
 }
 
+/**
+ * Throws unless the application's connection is outside any transaction. Inside one, better-sqlite3 turns our
+ * transaction into a savepoint of the application's: its ROLLBACK would undo a write we had acknowledged and
+ * hand its versionstamp out again.
+ */
+export function assertOutsideTransaction(client: Database.Database): void {
+  if (client.inTransaction) {
+    throw new Error(
+      'the database connection is inside a transaction Valkeyrie did not start, whose rollback would undo this ' +
+        'write: finish that transaction first (nothing was written)',
+    )
+  }
+}
+
 /** Uses an application's connection: its pragmas are left as they are. */
 export function attachDatabase(options: AttachOptions): OpenedDatabase {
   const client = 'prepare' in options.database ? options.database : options.database.$client
@@ -140,6 +154,7 @@ export function attachDatabase(options: AttachOptions): OpenedDatabase {
     throw new TypeError("migrations: 'apply' creates the default table names only; with your own names, use 'skip'")
   }
   try {
+    assertOutsideTransaction(client)
     const db = drizzle({ client })
     const tables = createKvTables(options.tables)
     if (options.migrations === 'apply') migrate(client, db, shownPath, false)

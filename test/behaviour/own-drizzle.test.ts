@@ -14,8 +14,8 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKvTables } from '../../src/drizzle.js'
-import { KvU64, OpenError, Valkeyrie } from '../../src/index.js'
-import { openTestDb, tempDbPath } from '../support/open-test-db.js'
+import { KvU64, OpenError, StorageError, Valkeyrie } from '../../src/index.js'
+import { openTestDb, rejection, tempDbPath } from '../support/open-test-db.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 // Inside the repository so the project resolves drizzle-orm from our node_modules, as an installed app would.
@@ -123,5 +123,68 @@ describe('your own Drizzle database', () => {
     await kv.close()
     expect(client.prepare('SELECT count(*) FROM kv').pluck().get()).toBe(1)
     client.close()
+  })
+})
+
+describe("your own Drizzle database: the application's transactions", () => {
+  // The application's connection is inside a transaction it opened and has not finished: what Valkeyrie wrote
+  // there would be undone by the application's ROLLBACK, so it must write nothing and acknowledge nothing.
+  async function appInTransaction() {
+    const { client, db } = migratedApp(tempDbPath())
+    const kv = await openTestDb(undefined, { database: db, tables: TABLES, sweepInterval: 0 })
+    return { client, db, kv }
+  }
+
+  it('refuses a commit while the application has a transaction open across an await, and takes no versionstamp', async () => {
+    const { client, kv } = await appInTransaction()
+    const first = await kv.set(['before'], 1)
+    client.exec('BEGIN')
+    client.prepare("INSERT INTO todos (id, title) VALUES (1, 'draft')").run()
+    const refused = await rejection(kv.set(['inside'], 2))
+    expect(refused).toBeInstanceOf(StorageError)
+    expect(refused.message).toMatch(/^commit failed: the database connection is inside a transaction Valkeyrie did not start/)
+    const atomic = await rejection(kv.atomic().sum(['n'], 1n).commit())
+    expect(atomic).toBeInstanceOf(StorageError)
+    client.exec('ROLLBACK')
+
+    expect((await kv.get(['inside'])).value).toBeNull()
+    expect((await kv.get(['n'])).value).toBeNull()
+    const next = await kv.set(['after'], 3)
+    expect(BigInt(`0x${next.versionstamp}`)).toBe(BigInt(`0x${first.versionstamp}`) + 1n)
+  })
+
+  it('refuses a cleanup while the application has a transaction open, deleting nothing', async () => {
+    let now = 1_000
+    const { client, db } = migratedApp(tempDbPath())
+    const kv = await openTestDb(undefined, { database: db, tables: TABLES, sweepInterval: 0, clock: () => now })
+    await kv.set(['short'], 1, { expireIn: 10 })
+    now += 100
+    client.exec('BEGIN')
+    const refused = await rejection(kv.cleanup())
+    expect(refused).toBeInstanceOf(StorageError)
+    expect(refused.message).toMatch(/^cleanup failed: the database connection is inside a transaction Valkeyrie did not start/)
+    client.exec('COMMIT')
+    expect(client.prepare('SELECT count(*) FROM app_kv').pluck().get()).toBe(1)
+    await kv.cleanup()
+    expect(client.prepare('SELECT count(*) FROM app_kv').pluck().get()).toBe(0)
+  })
+
+  it('refuses to open while the application has a transaction open', async () => {
+    const { client } = migratedApp(tempDbPath())
+    client.exec('BEGIN')
+    const refused = await rejection(Valkeyrie.open(undefined, { database: client, tables: TABLES }))
+    expect(refused).toBeInstanceOf(OpenError)
+    expect(refused.message).toMatch(/inside a transaction Valkeyrie did not start/)
+    client.exec('ROLLBACK')
+    expect(client.prepare('SELECT count(*) FROM app_kv_meta').pluck().get()).toBe(0)
+    client.close()
+  })
+
+  it('commits normally once the application has finished its transaction', async () => {
+    const { client, kv } = await appInTransaction()
+    client.exec('BEGIN')
+    client.exec('COMMIT')
+    await kv.set(['ok'], 1)
+    expect((await kv.get(['ok'])).value).toBe(1)
   })
 })
