@@ -41,6 +41,8 @@ export interface AttachOptions {
   tables: KvTableNames
   /** `'skip'`: the application's migrations create the tables (checked at open); `'apply'`: run ours. */
   migrations: 'apply' | 'skip'
+  /** Set on the connection when given (it then applies to the application's writes too); else left as it is. */
+  durability: Durability | undefined
 }
 
 export interface OpenedDatabase {
@@ -146,7 +148,7 @@ export function assertOutsideTransaction(client: Database.Database): void {
   }
 }
 
-/** Uses an application's connection: its pragmas are left as they are. */
+/** Uses an application's connection: its pragmas are left as they are, but for `synchronous` when durability is asked for. */
 export function attachDatabase(options: AttachOptions): OpenedDatabase {
   const client = 'prepare' in options.database ? options.database : options.database.$client
   const shownPath = client.memory ? ':memory:' : client.name
@@ -155,6 +157,7 @@ export function attachDatabase(options: AttachOptions): OpenedDatabase {
   }
   try {
     assertOutsideTransaction(client)
+    if (options.durability !== undefined) client.pragma(`synchronous = ${synchronousFor(options.durability)}`)
     const db = drizzle({ client })
     const tables = createKvTables(options.tables)
     if (options.migrations === 'apply') migrate(client, db, shownPath, false)
@@ -217,8 +220,10 @@ function configure(client: Database.Database, { path, durability, busyTimeout }:
     }
   }
   // better-sqlite3 does not keep `synchronous` across opens of a WAL file, so it is set on every open.
-  client.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`)
+  client.pragma(`synchronous = ${synchronousFor(durability)}`)
 }
+
+const synchronousFor = (durability: Durability): string => (durability === 'full' ? 'FULL' : 'NORMAL')
 
 /**
  * Runs `fn`, retrying on SQLITE_BUSY until `busyTimeout` ms have passed. Changing the journal mode needs an
