@@ -52,13 +52,18 @@ export class SqliteStorage implements Storage, KvDriver {
   /** Records the serializer's name in a new database, or refuses one written with another serializer. */
   checkSerializer(name: string): void {
     const { client, shownPath } = this.#opened
-    assertOutsideTransaction(client)
-    const meta = client
-      .transaction(() => {
-        this.#q.createMeta.run({ serializer: name, formatVersion: FORMAT_VERSION })
-        return this.#q.readMeta.get()
-      })
-      .immediate()
+    let meta
+    try {
+      assertOutsideTransaction(client)
+      meta = client
+        .transaction(() => {
+          this.#q.createMeta.run({ serializer: name, formatVersion: FORMAT_VERSION })
+          return this.#q.readMeta.get()
+        })
+        .immediate()
+    } catch (error) {
+      throw new OpenError(shownPath, (error as Error).message, { cause: error })
+    }
     if (!meta) throw new OpenError(shownPath, 'its metadata row is missing')
     if (meta.formatVersion !== FORMAT_VERSION) {
       throw new OpenError(shownPath, `its storage format ${meta.formatVersion} is not supported (expected ${FORMAT_VERSION})`)

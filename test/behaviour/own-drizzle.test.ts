@@ -152,6 +152,17 @@ describe('your own Drizzle database', () => {
     client.close()
   })
 
+  it('gives the SQLite error as the cause of an OpenError when recording the metadata fails', async () => {
+    const path = tempDbPath()
+    migratedApp(path).client.close()
+    const readOnly = new Database(path, { readonly: true })
+    const error = await rejection(Valkeyrie.open({ database: readOnly, tables: TABLES }))
+    expect(error).toBeInstanceOf(OpenError)
+    expect(error.message).toMatch(/^cannot open .*test\.db: attempt to write a readonly database$/)
+    expect(error.cause).toMatchObject({ code: 'SQLITE_READONLY' })
+    readOnly.close()
+  })
+
   it('names the missing tables when the migrations were not run', async () => {
     const client = new Database(tempDbPath())
     await expect(Valkeyrie.open(undefined, { database: client, tables: TABLES })).rejects.toThrow(OpenError)
