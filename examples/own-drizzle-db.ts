@@ -11,7 +11,7 @@ import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import { KvU64, Valkeyrie } from 'valkeyrie'
 import { createKvTables } from 'valkeyrie/drizzle'
 
-// schema.ts: your tables, and Valkeyrie's under names you choose.
+// schema.ts: your tables, and Valkeyrie's under names you choose (written here only).
 export const todos = sqliteTable('todos', { id: integer('id').primaryKey(), title: text('title').notNull() })
 export const { kv: appKv, meta: appKvMeta } = createKvTables({ kv: 'app_kv', meta: 'app_kv_meta' })
 
@@ -29,10 +29,16 @@ const db = drizzle({ client })
 
 db.insert(todos).values({ id: 1, title: 'ship it' }).run()
 
-// Valkeyrie on the same connection; your migrations own the tables, so ours are skipped.
-const kv = await Valkeyrie.open(undefined, { database: db, tables: { kv: 'app_kv', meta: 'app_kv_meta' } })
+// Valkeyrie on the same connection, over the tables of your schema; your migrations own them, so ours are skipped.
+const kv = await Valkeyrie.open({ database: db, tables: { kv: appKv, meta: appKvMeta } })
 await kv.atomic().sum(['todo', 1, 'views'], 1n).commit()
 console.log('views:', (await kv.get<KvU64>(['todo', 1, 'views'])).value?.value)
+
+// Valkeyrie refuses to write while your connection is inside a transaction of yours: a rollback would undo it.
+client.exec('BEGIN')
+await kv.set(['draft'], 1).catch((error: Error) => console.log('refused:', error.message))
+client.exec('ROLLBACK')
+
 await kv.close() // leaves your connection open
 
 console.log('todos:', db.select().from(todos).all())

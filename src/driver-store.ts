@@ -9,7 +9,7 @@
  * so no list range ever reaches them.
  */
 import { assertDriver, type DriverEntry, type DriverFactory, type KvDriver } from './driver.js'
-import { OpenError } from './errors.js'
+import { describeValue, OpenError } from './errors.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from './store.js'
 import { fromVersionstamp, toVersionstamp } from './versionstamp.js'
 
@@ -65,7 +65,7 @@ export class DriverStorage implements Storage {
 
   readMany(keys: readonly Buffer[]): Promise<(KvRow | undefined)[]> {
     return this.#exclusive(() =>
-      this.#driver.withTransaction(async () => {
+      this.#inTransaction(async () => {
         const rows: (KvRow | undefined)[] = []
         for (const key of keys) rows.push(toRow(await this.#driver.get(key, this.#clock())))
         return rows
@@ -81,7 +81,27 @@ export class DriverStorage implements Storage {
   }
 
   transact<T>(keys: () => Iterable<Buffer>, fn: (tx: WriteTransaction) => T): Promise<T> {
-    return this.#exclusive(() => this.#driver.withTransaction(() => this.#transact(keys, fn)))
+    return this.#exclusive(() => this.#inTransaction(() => this.#transact(keys, fn)))
+  }
+
+  /**
+   * Runs `fn` in the driver's `withTransaction`, and checks that it hands back `fn`'s result: one that forgets to
+   * `return callback()` would otherwise surface as an obscure failure further on, or as a commit never confirmed.
+   */
+  async #inTransaction<T>(fn: () => Promise<T>): Promise<T> {
+    let running: Promise<T> | undefined
+    const returned: unknown = this.#driver.withTransaction(() => (running = fn()))
+    if (typeof (returned as PromiseLike<T> | undefined)?.then !== 'function') {
+      // Let a callback started anyway finish before reporting, so nothing writes after the failure.
+      await (running as Promise<T> | undefined)?.catch(() => {})
+      throw new TypeError(`withTransaction must return the callback's result (a promise of it): received ${describeValue(returned)}`)
+    }
+    const result = await (returned as PromiseLike<T>)
+    if (running === undefined) throw new TypeError('withTransaction resolved without running the callback')
+    if (result !== (await running)) {
+      throw new TypeError(`withTransaction must resolve to the callback's result: received ${describeValue(result)}`)
+    }
+    return result
   }
 
   async #transact<T>(keys: () => Iterable<Buffer>, fn: (tx: WriteTransaction) => T): Promise<T> {
@@ -170,7 +190,7 @@ export class DriverStorage implements Storage {
     let recorded: string
     try {
       recorded = await this.#exclusive(() =>
-      this.#driver.withTransaction(async () => {
+      this.#inTransaction(async () => {
         const entry = await this.#driver.get(SERIALIZER_KEY, this.#clock())
         if (entry) return Buffer.from(entry.value).toString('utf8')
         await this.#driver.set(SERIALIZER_KEY, Buffer.from(name, 'utf8'), toVersionstamp(0), null)

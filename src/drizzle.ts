@@ -5,7 +5,8 @@
  * @example
  * // schema.ts of your application
  * import { createKvTables } from 'valkeyrie/drizzle'
- * export const { kv, meta: kvMeta } = createKvTables({ kv: 'app_kv', meta: 'app_kv_meta' })
- * // then: Valkeyrie.open(undefined, { database: db, tables: { kv: 'app_kv', meta: 'app_kv_meta' } })
+ * export const { kv: appKv, meta: appKvMeta } = createKvTables({ kv: 'app_kv', meta: 'app_kv_meta' })
+ * // then, on your connection: Valkeyrie.open({ database: db, tables: { kv: appKv, meta: appKvMeta } })
  */
 export { createKvTables, DEFAULT_TABLE_NAMES, kv, kvMeta, type KvTableNames, type KvTables } from './storage/schema.js'
+export type { KvTablesOption } from './storage/tables-option.js'

@@ -5,7 +5,7 @@ import type { DriverFactory, KvDriver } from './driver.js'
 import { describeValue } from './errors.js'
 import type { Storage } from './store.js'
 import { attachDatabase, DEFAULT_BUSY_TIMEOUT_MS, openDatabase } from './storage/database.js'
-import { DEFAULT_TABLE_NAMES, type KvTableNames } from './storage/schema.js'
+import { tableNamesOf, type KvTablesOption } from './storage/tables-option.js'
 import { SqliteStorage } from './storage/sqlite-storage.js'
 import type { Durability } from './types.js'
 
@@ -19,8 +19,8 @@ export interface StorageOptions {
   driver?: DriverFactory | KvDriver
   /** An open better-sqlite3 connection, or a Drizzle database over one, that holds the kv tables. */
   database?: Database.Database | { $client: Database.Database }
-  /** With `database`: the names of the kv tables, when they are not `kv` and `kv_meta`. */
-  tables?: Partial<KvTableNames>
+  /** With `database`: the kv tables your schema declares with `createKvTables()` (or their names), when not `kv` and `kv_meta`. */
+  tables?: KvTablesOption
   /** With `database`: `'skip'` (default) when your own migrations create the tables; `'apply'` to run ours. */
   migrations?: 'apply' | 'skip'
 }
@@ -53,8 +53,11 @@ export function validateStorageOptions(o: StorageOptions): void {
     }
   }
   if (driver !== undefined && database !== undefined) throw new TypeError('pass either driver or database, not both')
-  if ((driver !== undefined || database !== undefined) && (durability !== undefined || busyTimeout !== undefined)) {
-    throw new TypeError('durability and busyTimeout apply to a database file Valkeyrie opens, not to a driver or a database you pass')
+  if (driver !== undefined && (durability !== undefined || busyTimeout !== undefined)) {
+    throw new TypeError('durability and busyTimeout apply to a database file Valkeyrie opens, not to a driver')
+  }
+  if (database !== undefined && busyTimeout !== undefined) {
+    throw new TypeError("busyTimeout applies to a database file Valkeyrie opens: set your connection's own timeout (new Database(path, { timeout }))")
   }
   if (database === undefined && (tables !== undefined || migrations !== undefined)) {
     throw new TypeError('tables and migrations apply only with the database option')
@@ -62,13 +65,7 @@ export function validateStorageOptions(o: StorageOptions): void {
   if (migrations !== undefined && migrations !== 'apply' && migrations !== 'skip') {
     throw new TypeError(`migrations must be 'apply' or 'skip': received ${describeValue(migrations)}`)
   }
-  if (tables !== undefined) {
-    if (typeof tables !== 'object' || tables === null) throw new TypeError(`tables must be an object: received ${describeValue(tables)}`)
-    for (const [name, value] of Object.entries(tables)) {
-      if (name !== 'kv' && name !== 'meta') throw new TypeError(`tables takes kv and meta: received ${JSON.stringify(name)}`)
-      if (typeof value !== 'string' || value === '') throw new TypeError(`tables.${name} must be a non-empty string: received ${describeValue(value)}`)
-    }
-  }
+  tableNamesOf(tables)
 }
 
 /** Opens the store the options describe and checks (or records) the serializer. Throws `OpenError` on failure. */
@@ -83,8 +80,9 @@ export async function openStorage(
   if (o.database !== undefined) {
     const opened = attachDatabase({
       database: o.database,
-      tables: { ...DEFAULT_TABLE_NAMES, ...o.tables },
+      tables: tableNamesOf(o.tables),
       migrations: o.migrations ?? 'skip',
+      durability: o.durability,
     })
     storage = new SqliteStorage(opened)
     shownPath = opened.shownPath

@@ -108,16 +108,28 @@ export class Valkeyrie {
 
   /**
    * Opens a database: in memory when `path` is omitted or `':memory:'`, else the SQLite file at `path`
-   * (created when absent). The second argument is the options, or a driver factory from `defineDriver`.
+   * (created when absent). The second argument is the options, or a driver factory from `defineDriver`; without
+   * a path, the options may be the only argument (`Valkeyrie.open({ database })`).
    *
    * @example
    * const db = await Valkeyrie.open('./data.db', { serializer: jsonSerializer, durability: 'relaxed' })
    */
-  static async open(path?: string, options?: ValkeyrieOptions | DriverFactory): Promise<Valkeyrie> {
-    if (path !== undefined && (typeof path !== 'string' || path === '')) {
-      throw new TypeError(`path must be a non-empty string: received ${describeValue(path)}`)
+  static open(options?: ValkeyrieOptions): Promise<Valkeyrie>
+  static open(path?: string, options?: ValkeyrieOptions | DriverFactory): Promise<Valkeyrie>
+  static async open(
+    pathOrOptions?: string | ValkeyrieOptions,
+    options?: ValkeyrieOptions | DriverFactory,
+  ): Promise<Valkeyrie> {
+    // Without a path (say, with your own `database`), the options may come first.
+    const optionsFirst = typeof pathOrOptions === 'object' && pathOrOptions !== null && !Array.isArray(pathOrOptions)
+    if (optionsFirst && options !== undefined) {
+      throw new TypeError('pass the options either first (without a path) or second, not both')
     }
-    const o = validateOptions(options)
+    const path = optionsFirst ? undefined : (pathOrOptions as string | undefined)
+    if (path !== undefined && (typeof path !== 'string' || path === '')) {
+      throw new TypeError(`path must be a non-empty string or an options object: received ${describeValue(path)}`)
+    }
+    const o = validateOptions(optionsFirst ? pathOrOptions : options)
     const serializer = o.serializer ?? v8Serializer
     const clock = o.clock ?? Date.now
     const storage = await openStorage(path, o, serializerName(serializer), clock)

@@ -41,6 +41,8 @@ export interface AttachOptions {
   tables: KvTableNames
   /** `'skip'`: the application's migrations create the tables (checked at open); `'apply'`: run ours. */
   migrations: 'apply' | 'skip'
+  /** Set on the connection when given (it then applies to the application's writes too); else left as it is. */
+  durability: Durability | undefined
 }
 
 export interface OpenedDatabase {
@@ -132,7 +134,21 @@ function headerShortfall(path: string): { size: number; expected: number } | und
   return size < expected ? { size, expected } : undefined
 }
 
-/** Uses an application's connection: its pragmas are left as they are. */
+/**
+ * Throws unless the application's connection is outside any transaction. Inside one, better-sqlite3 turns our
+ * transaction into a savepoint of the application's: its ROLLBACK would undo a write we had acknowledged and
+ * hand its versionstamp out again.
+ */
+export function assertOutsideTransaction(client: Database.Database): void {
+  if (client.inTransaction) {
+    throw new Error(
+      'the database connection is inside a transaction Valkeyrie did not start, whose rollback would undo this ' +
+        'write: finish that transaction first (nothing was written)',
+    )
+  }
+}
+
+/** Uses an application's connection: its pragmas are left as they are, but for `synchronous` when durability is asked for. */
 export function attachDatabase(options: AttachOptions): OpenedDatabase {
   const client = 'prepare' in options.database ? options.database : options.database.$client
   const shownPath = client.memory ? ':memory:' : client.name
@@ -140,6 +156,8 @@ export function attachDatabase(options: AttachOptions): OpenedDatabase {
     throw new TypeError("migrations: 'apply' creates the default table names only; with your own names, use 'skip'")
   }
   try {
+    assertOutsideTransaction(client)
+    if (options.durability !== undefined) client.pragma(`synchronous = ${synchronousFor(options.durability)}`)
     const db = drizzle({ client })
     const tables = createKvTables(options.tables)
     if (options.migrations === 'apply') migrate(client, db, shownPath, false)
@@ -202,8 +220,10 @@ function configure(client: Database.Database, { path, durability, busyTimeout }:
     }
   }
   // better-sqlite3 does not keep `synchronous` across opens of a WAL file, so it is set on every open.
-  client.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`)
+  client.pragma(`synchronous = ${synchronousFor(durability)}`)
 }
+
+const synchronousFor = (durability: Durability): string => (durability === 'full' ? 'FULL' : 'NORMAL')
 
 /**
  * Runs `fn`, retrying on SQLITE_BUSY until `busyTimeout` ms have passed. Changing the journal mode needs an

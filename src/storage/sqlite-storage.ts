@@ -8,7 +8,7 @@ import { OpenError } from '../errors.js'
 import { EXPIRED_ROWS_PER_TRANSACTION } from '../limits.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../store.js'
 import { fromVersionstamp, toVersionstamp } from '../versionstamp.js'
-import { FORMAT_VERSION, type OpenedDatabase } from './database.js'
+import { assertOutsideTransaction, FORMAT_VERSION, type OpenedDatabase } from './database.js'
 import type { KvQueries } from './queries.js'
 
 
@@ -39,18 +39,31 @@ export class SqliteStorage implements Storage, KvDriver {
       if (version !== undefined) queries.writeVersion(version)
       return result
     }).immediate
-    this.#transact = immediate as <T>(fn: (tx: WriteTransaction) => T) => T
+    // On an application's connection every write (commits, purges of expired rows) first checks that the
+    // application is not inside a transaction of its own; Valkeyrie's own file never is.
+    this.#transact = opened.ownsClient
+      ? (immediate as <T>(fn: (tx: WriteTransaction) => T) => T)
+      : <T>(fn: (tx: WriteTransaction) => T): T => {
+          assertOutsideTransaction(client)
+          return immediate(fn) as T
+        }
   }
 
   /** Records the serializer's name in a new database, or refuses one written with another serializer. */
   checkSerializer(name: string): void {
     const { client, shownPath } = this.#opened
-    const meta = client
-      .transaction(() => {
-        this.#q.createMeta.run({ serializer: name, formatVersion: FORMAT_VERSION })
-        return this.#q.readMeta.get()
-      })
-      .immediate()
+    let meta
+    try {
+      assertOutsideTransaction(client)
+      meta = client
+        .transaction(() => {
+          this.#q.createMeta.run({ serializer: name, formatVersion: FORMAT_VERSION })
+          return this.#q.readMeta.get()
+        })
+        .immediate()
+    } catch (error) {
+      throw new OpenError(shownPath, (error as Error).message, { cause: error })
+    }
     if (!meta) throw new OpenError(shownPath, 'its metadata row is missing')
     if (meta.formatVersion !== FORMAT_VERSION) {
       throw new OpenError(shownPath, `its storage format ${meta.formatVersion} is not supported (expected ${FORMAT_VERSION})`)

@@ -128,3 +128,57 @@ describe('opening with a driver', () => {
     await expect(Valkeyrie.open(tempDbPath(), { tables: { kv: 'x' } })).rejects.toThrow(TypeError)
   })
 })
+
+describe('a driver whose withTransaction does not return the callback', () => {
+  /** A memory driver whose withTransaction is written in one of the ways that loses the callback's result. */
+  class ForgetfulDriver extends MemoryDriver {
+    forget = true
+    override withTransaction<T>(callback: () => Promise<T>): Promise<T> {
+      if (!this.forget) return callback()
+      void callback() // forgot `return`
+      return undefined as never
+    }
+  }
+
+  it('fails open with an OpenError naming withTransaction and what it returned', async () => {
+    const error = await rejection(Valkeyrie.open(undefined, { driver: new ForgetfulDriver() }))
+    expect(error).toBeInstanceOf(OpenError)
+    expect(error.message).toBe(
+      "cannot open (driver without a path): the driver failed: withTransaction must return the callback's result (a promise of it): received undefined",
+    )
+    expect(error.cause).toBeInstanceOf(TypeError)
+  })
+
+  it('names an async withTransaction that awaits the callback but resolves to nothing', async () => {
+    const driver = new MemoryDriver()
+    driver.withTransaction = async (callback) => {
+      await callback() // forgot `return`
+      return undefined as never
+    }
+    const error = await rejection(Valkeyrie.open(undefined, { driver }))
+    expect(error).toBeInstanceOf(OpenError)
+    expect(error.message).toMatch(/withTransaction must resolve to the callback's result: received undefined/)
+  })
+
+  it('names one that never runs the callback', async () => {
+    const driver = new MemoryDriver()
+    driver.withTransaction = async () => undefined as never
+    const error = await rejection(Valkeyrie.open(undefined, { driver }))
+    expect(error.message).toMatch(/withTransaction resolved without running the callback/)
+  })
+
+  it('rejects a commit with a StorageError naming withTransaction, once the driver starts forgetting', async () => {
+    const driver = new ForgetfulDriver()
+    driver.forget = false
+    const db = await openTestDb(undefined, { driver })
+    await db.set(['a'], 1)
+    driver.forget = true
+    const error = await rejection(db.set(['b'], 2))
+    expect(error).toBeInstanceOf(StorageError)
+    expect(error.message).toMatch(/^commit failed: withTransaction must return the callback's result/)
+    const read = await rejection(db.getMany([['a']]))
+    expect(read).toBeInstanceOf(StorageError)
+    expect(read.message).toMatch(/^read failed: withTransaction must return/)
+    driver.forget = false
+  })
+})
