@@ -77,7 +77,7 @@ export interface CollectionOptions<
    * value, so use it with schemas whose output is also a valid input (no one-way transforms).
    */
   validateOnRead?: ReadValidation
-  /** Where index entries live (default `['__index', ...prefix]`). */
+  /** Where index entries live (default `['__index', prefixBytes]`: the prefix's encoded key as one part; see `layout.ts`). */
   indexPrefix?: KvKey
 }
 

@@ -19,6 +19,12 @@ type Db = Awaited<ReturnType<typeof openTestDb>>
 const usersOf = (db: Db) => db.collection(['users'], User, { indexes: { email: { on: (u) => u.email, unique: true } } })
 const postsOf = (db: Db) => db.collection(['posts'], Post, { indexes: { author: (p) => p.author } })
 
+/**
+ * The default index prefix of a collection whose prefix is `parts` (strings only): `'__index'`, then the prefix's
+ * encoded key as one Uint8Array part (a string part is `02`, its UTF-8 bytes, `00`).
+ */
+const indexSpace = (...parts: string[]) => ['__index', Uint8Array.from(parts.flatMap((p) => [0x02, ...Buffer.from(p), 0x00]))]
+
 /** Every key in the database, in key order. */
 const allKeys = async (db: Db): Promise<KvKey[]> => (await Array.fromAsync(db.list({ prefix: [] }))).map((e) => e.key)
 
@@ -109,6 +115,8 @@ describe('collection: records', () => {
     expect(() => db.collection(['users'], { parse: () => 1 } as never)).toThrow(/Standard Schema v1/)
     expect(() => db.collection(['users'], User, { idPart: 2 } as never)).toThrow(/unknown collection option "idPart"/)
     expect(() => db.collection(['users'], User, { idParts: 0 })).toThrow(RangeError)
+    expect(() => db.collection(['__index', 'users'], User)).toThrow(/collection prefix must not begin with '__index'/)
+    expect(() => db.collection(['users'], User, { indexPrefix: ['users', 'idx'] })).toThrow(/indexPrefix must be neither inside/)
     expect(() => db.collection(['users'], User, { validateOnRead: 'yes' as never })).toThrow(TypeError)
     expect(() => db.collection(['users'], User, { indexes: { email: { unique: true } as never } })).toThrow(/index email/)
     expect(() => users.key({} as never)).toThrow(/id must be a string, number, bigint, boolean or Uint8Array: received an object/)
@@ -392,8 +400,8 @@ describe('collection: indexes', () => {
     await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
     await posts.set('p1', { author: 'ada', title: 'Notes' })
     expect(await Array.fromAsync(db.list({ prefix: ['__index'] }), (e) => [e.key, e.value])).toEqual([
-      [['__index', 'posts', 'author', 'ada', 'p1'], null],
-      [['__index', 'users', 'email', 'ada@example.com'], ['ada']],
+      [[...indexSpace('posts'), 'author', 'ada', 'p1'], null],
+      [[...indexSpace('users'), 'email', 'ada@example.com'], ['ada']],
     ])
   })
 
@@ -413,9 +421,9 @@ describe('collection: indexes', () => {
     await posts.set('p1', { author: 'bob', title: 'One' })
     expect((await Array.fromAsync(posts.listBy('author', 'ada'))).map((e) => e.id)).toEqual(['p2'])
     expect((await Array.fromAsync(posts.listBy('author', 'bob'))).map((e) => e.id)).toEqual(['p1'])
-    expect(await Array.fromAsync(db.list({ prefix: ['__index', 'posts'] }), (e) => e.key)).toEqual([
-      ['__index', 'posts', 'author', 'ada', 'p2'],
-      ['__index', 'posts', 'author', 'bob', 'p1'],
+    expect(await Array.fromAsync(db.list({ prefix: indexSpace('posts') }), (e) => e.key)).toEqual([
+      [...indexSpace('posts'), 'author', 'ada', 'p2'],
+      [...indexSpace('posts'), 'author', 'bob', 'p1'],
     ])
   })
 
@@ -488,7 +496,7 @@ describe('collection: indexes', () => {
     expect(await users.findBy('email', 'ada@example.com')).toBeNull()
     await users.set('eve', { name: 'Eve', email: 'ada@example.com' })
     await db.cleanup()
-    expect(await allKeys(db)).toEqual([['__index', 'users', 'email', 'ada@example.com'], ['users', 'eve']])
+    expect(await allKeys(db)).toEqual([[...indexSpace('users'), 'email', 'ada@example.com'], ['users', 'eve']])
   })
 
   it('uses indexPrefix for index entries when given', async () => {
@@ -512,6 +520,39 @@ describe('collection: indexes', () => {
     const broken = db.collection(['broken'], z.object({ at: z.date() }), { indexes: { at: (v) => v.at as never } })
     await expect(broken.set(1, { at: new Date() })).rejects.toThrow(/index at value must be a string, number, bigint, boolean or Uint8Array: received a Date/)
     expect(await allKeys(db)).toEqual([])
+  })
+})
+
+describe('collection: nested prefixes', () => {
+  // A parent ['users'] whose index "team" has the value "email", and a child collection at ['users', 'team'] with a
+  // unique email index: under a layout of ['__index', ...prefix, name, value, ...id] both write the same keys.
+  const Member = z.object({ team: z.string(), handle: z.string() })
+  const parentOf = (db: Db) => db.collection(['users'], Member, { indexes: { team: (m) => m.team } })
+  const childOf = (db: Db) =>
+    db.collection(['users', 'team'], User, { indexes: { email: { on: (u) => u.email, unique: true } } })
+
+  it('keeps a child collection\'s unique entries whatever its parent writes', async () => {
+    const db = await openTestDb()
+    const parent = parentOf(db)
+    const child = childOf(db)
+    await child.set('ada', { name: 'Ada', email: 'ada@example.com' })
+    // The parent's record "ada@example.com" with team "email": its entry would land on the child's unique entry.
+    await parent.set('ada@example.com', { team: 'email', handle: 'ada' })
+    await parent.delete('ada@example.com')
+    expect((await child.findBy('email', 'ada@example.com'))?.id).toBe('ada')
+    await expect(child.set('eve', { name: 'Eve', email: 'ada@example.com' })).rejects.toThrow(UniqueConstraintError)
+    const holders = (await Array.fromAsync(child.list())).filter((e) => e.value.email === 'ada@example.com')
+    expect(holders.map((e) => e.id)).toEqual(['ada'])
+  })
+
+  it('keeps a parent\'s entries whatever a child collection writes', async () => {
+    const db = await openTestDb()
+    const parent = parentOf(db)
+    const child = childOf(db)
+    await parent.set('ada@example.com', { team: 'email', handle: 'ada' })
+    await child.set('ada', { name: 'Ada', email: 'ada@example.com' })
+    await child.delete('ada')
+    expect((await Array.fromAsync(parent.listBy('team', 'email'))).map((e) => e.id)).toEqual(['ada@example.com'])
   })
 })
 
@@ -543,8 +584,8 @@ describe('collection: concurrent writers', () => {
     const p1 = await posts.get('p1')
     const index = await Array.fromAsync(db.list({ prefix: ['__index'] }), (e) => e.key)
     expect(index).toEqual([
-      ['__index', 'posts', 'author', p1.value?.author ?? '', 'p1'],
-      ['__index', 'users', 'email', ada.value?.email ?? ''],
+      [...indexSpace('posts'), 'author', p1.value?.author ?? '', 'p1'],
+      [...indexSpace('users'), 'email', ada.value?.email ?? ''],
     ])
   })
 
