@@ -2,11 +2,15 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import {
+  defineDriver,
+  limits,
+  sqliteDriver,
   UniqueConstraintError,
   ValidationError,
   Valkeyrie,
   ValkeyrieError,
   WriteConflictError,
+  type KvDriver,
   type KvKey,
 } from '../../src/index.js'
 import { openTestDb, rejection, tempDbPath } from '../support/open-test-db.js'
@@ -553,6 +557,58 @@ describe('collection: nested prefixes', () => {
     await child.set('ada', { name: 'Ada', email: 'ada@example.com' })
     await child.delete('ada')
     expect((await Array.fromAsync(parent.listBy('team', 'email'))).map((e) => e.id)).toEqual(['ada@example.com'])
+  })
+})
+
+describe('collection: oversized keys', () => {
+  /** SQLite through the driver interface, counting every call to the storage once `counting` is set. */
+  function countingSqlite() {
+    const counter = { counting: false, calls: 0 }
+    const driver = defineDriver(async (path) => {
+      const inner = (await sqliteDriver(path)) as KvDriver
+      const count = () => void (counter.counting && counter.calls++)
+      return {
+        get: (key, now) => (count(), inner.get(key, now)),
+        set: (key, value, versionstamp, expiresAt) => (count(), inner.set(key, value, versionstamp, expiresAt)),
+        delete: (key) => (count(), inner.delete(key)),
+        list: (start, end, prefix, now, limit, reverse) => (count(), inner.list(start, end, prefix, now, limit, reverse)),
+        cleanup: (now) => (count(), inner.cleanup(now)),
+        withTransaction: (callback) => (count(), inner.withTransaction(callback)),
+        close: () => inner.close(),
+      }
+    })
+    return { counter, driver }
+  }
+
+  const Profile = z.object({ bio: z.string(), handle: z.string() })
+  const big = 'x'.repeat(limits.MAX_KEY_BYTES)
+
+  it('refuses a write whose index entry key is too large, naming the index and the size, before any I/O', async () => {
+    const { counter, driver } = countingSqlite()
+    const db = await openTestDb(tempDbPath(), driver)
+    const profiles = db.collection(['profiles'], Profile, {
+      indexes: { bio: (p) => p.bio, handle: { on: (p) => p.handle, unique: true } },
+    })
+    counter.counting = true
+    const tooLarge = /^Key too large for write \(max 2048 bytes\) in index (bio|handle): received \d+$/
+    const bio = await rejection(profiles.set('ada', { bio: big, handle: 'ada' }))
+    expect(bio).toBeInstanceOf(RangeError)
+    expect(bio.message).toMatch(tooLarge)
+    expect(bio.message).toContain('in index bio: received 2')
+    const handle = await rejection(profiles.set('ada', { bio: 'short', handle: big }))
+    expect(handle.message).toMatch(tooLarge)
+    expect(handle.message).toContain('in index handle')
+    const id = await rejection(profiles.set(big, { bio: 'short', handle: 'ada' }))
+    expect(id.message).toMatch(/^Key too large for write \(max 2048 bytes\): received \d+$/)
+    await expect(profiles.delete(big)).rejects.toThrow(/^Key too large for write/)
+    expect(counter.calls).toBe(0)
+
+    const op = db.atomic()
+    profiles.in(op).set('ada', { bio: big, handle: 'ada' })
+    await expect(op.commit()).rejects.toThrow(tooLarge)
+    expect(counter.calls).toBe(0)
+    counter.counting = false
+    expect(await allKeys(db)).toEqual([])
   })
 })
 
