@@ -45,6 +45,9 @@ const MAX_WRITE_ATTEMPTS = 100
 /** How many times `findBy` re-reads an index entry that moved while it was followed. */
 const MAX_FIND_ATTEMPTS = 10
 const OPTION_NAMES = new Set(['idParts', 'indexes', 'validateOnRead', 'indexPrefix'])
+const SET_OPTION_NAMES = new Set(['expireIn'])
+const LIST_BY_OPTION_NAMES = new Set(['limit', 'cursor', 'reverse', 'batchSize'])
+const LIST_OPTION_NAMES = new Set([...LIST_BY_OPTION_NAMES, 'prefix', 'start', 'end'])
 const READ_VALIDATIONS = new Set<unknown>([false, 'error', 'skip'])
 const SKIP = Symbol('skip')
 
@@ -99,9 +102,8 @@ interface CollectionCore<TSchema extends StandardSchemaV1> extends WriteTarget {
 /** `expireIn`, checked before any I/O. */
 function expireInOption(options: KvSetOptions | undefined): number | undefined {
   if (options === undefined) return undefined
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`set options must be an object: received ${describeValue(options)}`)
-  }
+  assertOptionsObject(options, 'set options')
+  assertKnownOptions(options, SET_OPTION_NAMES, 'set')
   expiresAtFor(options.expireIn, 0)
   return options.expireIn
 }
@@ -122,12 +124,17 @@ function assertOptionsObject(options: unknown, what: string): asserts options is
   }
 }
 
+/** Throws `TypeError` naming the first option that is not one of `names`: a misspelt option must not pass unseen. */
+function assertKnownOptions(options: object, names: ReadonlySet<string>, what: string): void {
+  for (const name of Object.keys(options)) {
+    if (!names.has(name)) throw new TypeError(`unknown ${what} option ${JSON.stringify(name)}`)
+  }
+}
+
 function checkCollectionOptions(options: unknown): CollectionOptions {
   if (options === undefined) return {}
   assertOptionsObject(options, 'collection options')
-  for (const name of Object.keys(options)) {
-    if (!OPTION_NAMES.has(name)) throw new TypeError(`unknown collection option ${JSON.stringify(name)}`)
-  }
+  assertKnownOptions(options, OPTION_NAMES, 'collection')
   const o = options as CollectionOptions
   if (o.idParts !== undefined) {
     if (typeof o.idParts !== 'number' || !Number.isInteger(o.idParts)) {
@@ -247,6 +254,7 @@ export class Collection<
    */
   list(options: CollectionListOptions<TId> = {}): CollectionListIterator<SchemaOutput<TSchema>, TId> {
     assertOptionsObject(options, 'list options')
+    assertKnownOptions(options, LIST_OPTION_NAMES, 'list')
     const { layout, db } = this.#core
     const limit = limitOption(options.limit)
     const idPrefix = options.prefix === undefined ? [] : this.#idPrefix(options.prefix)
@@ -340,7 +348,8 @@ export class Collection<
     const { db, layout } = this.#core
     const definition = this.#index(index, false)
     assertKeyPart(value, `listBy value`)
-    assertOptionsObject(options, 'list options')
+    assertOptionsObject(options, 'listBy options')
+    assertKnownOptions(options, LIST_BY_OPTION_NAMES, 'listBy')
     const limit = limitOption(options.limit)
     const entries = db.list({ prefix: layout.entryPrefix(definition.name, value) }, listOptions(options, limit))
     return new CollectionListIterator(this.#indexed(entries, definition, value, limit), options.cursor ?? '')

@@ -134,6 +134,26 @@ describe('collection: records', () => {
     expect(await allKeys(db)).toEqual([])
   })
 
+  it('throws TypeError naming an unknown per-call option, before any I/O', async () => {
+    const db = await openTestDb()
+    const users = usersOf(db)
+    const posts = postsOf(db)
+    const ada = { name: 'Ada', email: 'ada@example.com' }
+    await expect(users.set('ada', ada, { expirein: 5 } as never)).rejects.toThrow(/^unknown set option "expirein"$/)
+    await expect(users.set('ada', ada, { expireIn: 5, extra: undefined } as never)).rejects.toThrow(TypeError)
+    expect(() => users.list({ limt: 1 } as never)).toThrow(/^unknown list option "limt"$/)
+    expect(() => users.list({ prefix: [], consistency: 'strong' } as never)).toThrow(/unknown list option "consistency"/)
+    expect(() => posts.listBy('author', 'ada', { prefix: ['x'] } as never)).toThrow(/^unknown listBy option "prefix"$/)
+    expect(() => posts.listBy('author', 'ada', { revers: true } as never)).toThrow(TypeError)
+    const op = db.atomic()
+    expect(() => users.in(op).set('ada', ada, { expires: 5 } as never)).toThrow(/^unknown set option "expires"$/)
+    // Every known option is still taken.
+    await users.set('ada', ada, { expireIn: 60_000 })
+    await Array.fromAsync(users.list({ prefix: [], start: 'a', end: 'z', limit: 1, reverse: true, batchSize: 1 }))
+    await Array.fromAsync(posts.listBy('author', 'ada', { limit: 1, reverse: false, batchSize: 1, cursor: '' }))
+    expect(await allKeys(db)).toHaveLength(2)
+  })
+
   it('rejects calls after close with DatabaseClosedError', async () => {
     const db = await Valkeyrie.open()
     const users = db.collection(['users'], User)
