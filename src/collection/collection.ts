@@ -54,12 +54,29 @@ const SKIP = Symbol('skip')
 /** An id: one key part, or an array of parts (with `idParts`). */
 export type CollectionId = KvKeyPart | readonly KvKeyPart[]
 
-/** The id type of a collection whose ids have `TIdParts` parts. */
+type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9'
+/** 2 to 99 as text: counts small enough to spell an id as a tuple. */
+type SmallCount = Exclude<Digit, '0' | '1'> | `${Exclude<Digit, '0'>}${Digit}`
+type TupleOf<N extends number, T extends readonly KvKeyPart[] = readonly []> = T['length'] extends N
+  ? T
+  : TupleOf<N, readonly [...T, KvKeyPart]>
+
+/**
+ * The id type of a collection whose ids have `TIdParts` parts: one key part for 1, a readonly tuple of exactly that
+ * many parts for a literal count (up to 99), an array of parts for a count known only at run time. A count the
+ * collection refuses at run time (0, negative, fractional) gives `never`.
+ */
 export type IdFor<TIdParts extends number> = number extends TIdParts
   ? readonly KvKeyPart[]
   : TIdParts extends 1
     ? KvKeyPart
-    : readonly KvKeyPart[]
+    : `${TIdParts}` extends SmallCount
+      ? TupleOf<TIdParts>
+      : `${TIdParts}` extends '0' | `-${string}`
+        ? never
+        : `${TIdParts}` extends `${bigint}`
+          ? readonly KvKeyPart[]
+          : never
 
 /** Validation on read: `false` trusts stored values; `'error'` rejects an invalid one; `'skip'` passes over it. */
 export type ReadValidation = false | 'error' | 'skip'
@@ -71,27 +88,27 @@ export interface CollectionOptions<
   TIdParts extends number = number,
 > {
   /** Key parts in an id (default 1: an id is one key part; more: an array of exactly that many parts). */
-  idParts?: TIdParts
+  idParts?: TIdParts | undefined
   /** Secondary indexes by name, maintained in the same commit as each record. */
-  indexes?: TIndexes
+  indexes?: TIndexes | undefined
   /**
    * Validate stored values on read too (default `false`), for data written before the schema: `'error'` rejects
    * with `ValidationError`, `'skip'` treats the record as absent. Reads return the schema's output for the stored
    * value, so use it with schemas whose output is also a valid input (no one-way transforms).
    */
-  validateOnRead?: ReadValidation
+  validateOnRead?: ReadValidation | undefined
   /** Where index entries live (default `['__index', prefixBytes]`: the prefix's encoded key as one part; see `layout.ts`). */
-  indexPrefix?: KvKey
+  indexPrefix?: KvKey | undefined
 }
 
 /** Which records `list` returns, and how. */
 export interface CollectionListOptions<TId = CollectionId> extends KvListOptions {
   /** The first parts of the ids to list (fewer than `idParts`). */
-  prefix?: readonly KvKeyPart[]
+  prefix?: readonly KvKeyPart[] | undefined
   /** The first id to list. */
-  start?: TId
+  start?: TId | undefined
   /** The id to stop before. */
-  end?: TId
+  end?: TId | undefined
 }
 
 /** What a collection and its atomic views share. */
