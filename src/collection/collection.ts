@@ -97,7 +97,11 @@ export interface CollectionOptions<
    * value, so use it with schemas whose output is also a valid input (no one-way transforms).
    */
   validateOnRead?: ReadValidation | undefined
-  /** Where index entries live (default `['__index', prefixBytes]`: the prefix's encoded key as one part; see `layout.ts`). */
+  /**
+   * Where index entries live (default `['__index', prefixBytes]`: the prefix's encoded key as one part, apart from
+   * every other collection's). A chosen one must not begin with `'__index'` nor overlap the collection's prefix;
+   * keeping it apart from other collections' prefixes and index prefixes is the caller's part.
+   */
   indexPrefix?: KvKey | undefined
 }
 
