@@ -45,18 +45,38 @@ const MAX_WRITE_ATTEMPTS = 100
 /** How many times `findBy` re-reads an index entry that moved while it was followed. */
 const MAX_FIND_ATTEMPTS = 10
 const OPTION_NAMES = new Set(['idParts', 'indexes', 'validateOnRead', 'indexPrefix'])
+const SET_OPTION_NAMES = new Set(['expireIn'])
+const LIST_BY_OPTION_NAMES = new Set(['limit', 'cursor', 'reverse', 'batchSize'])
+const LIST_OPTION_NAMES = new Set([...LIST_BY_OPTION_NAMES, 'prefix', 'start', 'end'])
 const READ_VALIDATIONS = new Set<unknown>([false, 'error', 'skip'])
 const SKIP = Symbol('skip')
 
 /** An id: one key part, or an array of parts (with `idParts`). */
 export type CollectionId = KvKeyPart | readonly KvKeyPart[]
 
-/** The id type of a collection whose ids have `TIdParts` parts. */
+type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9'
+/** 2 to 99 as text: counts small enough to spell an id as a tuple. */
+type SmallCount = Exclude<Digit, '0' | '1'> | `${Exclude<Digit, '0'>}${Digit}`
+type TupleOf<N extends number, T extends readonly KvKeyPart[] = readonly []> = T['length'] extends N
+  ? T
+  : TupleOf<N, readonly [...T, KvKeyPart]>
+
+/**
+ * The id type of a collection whose ids have `TIdParts` parts: one key part for 1, a readonly tuple of exactly that
+ * many parts for a literal count (up to 99), an array of parts for a count known only at run time. A count the
+ * collection refuses at run time (0, negative, fractional) gives `never`.
+ */
 export type IdFor<TIdParts extends number> = number extends TIdParts
   ? readonly KvKeyPart[]
   : TIdParts extends 1
     ? KvKeyPart
-    : readonly KvKeyPart[]
+    : `${TIdParts}` extends SmallCount
+      ? TupleOf<TIdParts>
+      : `${TIdParts}` extends '0' | `-${string}`
+        ? never
+        : `${TIdParts}` extends `${bigint}`
+          ? readonly KvKeyPart[]
+          : never
 
 /** Validation on read: `false` trusts stored values; `'error'` rejects an invalid one; `'skip'` passes over it. */
 export type ReadValidation = false | 'error' | 'skip'
@@ -68,27 +88,31 @@ export interface CollectionOptions<
   TIdParts extends number = number,
 > {
   /** Key parts in an id (default 1: an id is one key part; more: an array of exactly that many parts). */
-  idParts?: TIdParts
+  idParts?: TIdParts | undefined
   /** Secondary indexes by name, maintained in the same commit as each record. */
-  indexes?: TIndexes
+  indexes?: TIndexes | undefined
   /**
    * Validate stored values on read too (default `false`), for data written before the schema: `'error'` rejects
    * with `ValidationError`, `'skip'` treats the record as absent. Reads return the schema's output for the stored
    * value, so use it with schemas whose output is also a valid input (no one-way transforms).
    */
-  validateOnRead?: ReadValidation
-  /** Where index entries live (default `['__index', ...prefix]`). */
-  indexPrefix?: KvKey
+  validateOnRead?: ReadValidation | undefined
+  /**
+   * Where index entries live (default `['__index', prefixBytes]`: the prefix's encoded key as one part, apart from
+   * every other collection's). A chosen one must not begin with `'__index'` nor overlap the collection's prefix;
+   * keeping it apart from other collections' prefixes and index prefixes is the caller's part.
+   */
+  indexPrefix?: KvKey | undefined
 }
 
 /** Which records `list` returns, and how. */
 export interface CollectionListOptions<TId = CollectionId> extends KvListOptions {
   /** The first parts of the ids to list (fewer than `idParts`). */
-  prefix?: readonly KvKeyPart[]
+  prefix?: readonly KvKeyPart[] | undefined
   /** The first id to list. */
-  start?: TId
+  start?: TId | undefined
   /** The id to stop before. */
-  end?: TId
+  end?: TId | undefined
 }
 
 /** What a collection and its atomic views share. */
@@ -99,9 +123,8 @@ interface CollectionCore<TSchema extends StandardSchemaV1> extends WriteTarget {
 /** `expireIn`, checked before any I/O. */
 function expireInOption(options: KvSetOptions | undefined): number | undefined {
   if (options === undefined) return undefined
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`set options must be an object: received ${describeValue(options)}`)
-  }
+  assertOptionsObject(options, 'set options')
+  assertKnownOptions(options, SET_OPTION_NAMES, 'set')
   expiresAtFor(options.expireIn, 0)
   return options.expireIn
 }
@@ -122,12 +145,17 @@ function assertOptionsObject(options: unknown, what: string): asserts options is
   }
 }
 
+/** Throws `TypeError` naming the first option that is not one of `names`: a misspelt option must not pass unseen. */
+function assertKnownOptions(options: object, names: ReadonlySet<string>, what: string): void {
+  for (const name of Object.keys(options)) {
+    if (!names.has(name)) throw new TypeError(`unknown ${what} option ${JSON.stringify(name)}`)
+  }
+}
+
 function checkCollectionOptions(options: unknown): CollectionOptions {
   if (options === undefined) return {}
   assertOptionsObject(options, 'collection options')
-  for (const name of Object.keys(options)) {
-    if (!OPTION_NAMES.has(name)) throw new TypeError(`unknown collection option ${JSON.stringify(name)}`)
-  }
+  assertKnownOptions(options, OPTION_NAMES, 'collection')
   const o = options as CollectionOptions
   if (o.idParts !== undefined) {
     if (typeof o.idParts !== 'number' || !Number.isInteger(o.idParts)) {
@@ -247,6 +275,7 @@ export class Collection<
    */
   list(options: CollectionListOptions<TId> = {}): CollectionListIterator<SchemaOutput<TSchema>, TId> {
     assertOptionsObject(options, 'list options')
+    assertKnownOptions(options, LIST_OPTION_NAMES, 'list')
     const { layout, db } = this.#core
     const limit = limitOption(options.limit)
     const idPrefix = options.prefix === undefined ? [] : this.#idPrefix(options.prefix)
@@ -340,7 +369,8 @@ export class Collection<
     const { db, layout } = this.#core
     const definition = this.#index(index, false)
     assertKeyPart(value, `listBy value`)
-    assertOptionsObject(options, 'list options')
+    assertOptionsObject(options, 'listBy options')
+    assertKnownOptions(options, LIST_BY_OPTION_NAMES, 'listBy')
     const limit = limitOption(options.limit)
     const entries = db.list({ prefix: layout.entryPrefix(definition.name, value) }, listOptions(options, limit))
     return new CollectionListIterator(this.#indexed(entries, definition, value, limit), options.cursor ?? '')

@@ -11,7 +11,7 @@ export interface IndexOptions<T> {
   /** Computes the index value from a record's value. */
   on: IndexFunction<T>
   /** At most one record per index value (default false); a second one fails with `UniqueConstraintError`. */
-  unique?: boolean
+  unique?: boolean | undefined
 }
 
 /** An index: a function (non-unique), or `{ on, unique }`. */
@@ -20,15 +20,39 @@ export type IndexDefinition<T> = IndexFunction<T> | IndexOptions<T>
 /** A collection's indexes by name. */
 export type IndexDefinitions<T> = { readonly [name: string]: IndexDefinition<T> }
 
-/** The names of the unique indexes. */
+/**
+ * Whether an index definition may be unique, or may be non-unique. An object declared outside `collection()` has
+ * `unique: boolean`, not `true`: such an index may be either, so both `findBy` and `listBy` take its name (the one
+ * that does not fit throws `TypeError`). Declare it `as const` or with `satisfies` to keep the literal.
+ */
+type MayBeUnique<D> = D extends (...args: never) => unknown
+  ? false
+  : 'unique' extends keyof D
+    ? true extends D['unique' & keyof D]
+      ? true
+      : false
+    : false
+type MayBeNonUnique<D> = D extends (...args: never) => unknown
+  ? true
+  : 'unique' extends keyof D
+    ? {} extends Pick<D, 'unique' & keyof D>
+      ? true
+      : false extends D['unique' & keyof D]
+        ? true
+        : undefined extends D['unique' & keyof D]
+          ? true
+          : false
+    : true
+
+/** The names of the unique indexes (and of indexes that may be unique: see `MayBeUnique`). */
 export type UniqueIndexName<TIndexes> = {
-  [K in keyof TIndexes]: TIndexes[K] extends { readonly unique: true } ? K : never
+  [K in keyof TIndexes]: MayBeUnique<TIndexes[K]> extends true ? K : never
 }[keyof TIndexes] &
   string
 
-/** The names of the non-unique indexes. */
+/** The names of the non-unique indexes (and of indexes that may be non-unique). */
 export type NonUniqueIndexName<TIndexes> = {
-  [K in keyof TIndexes]: TIndexes[K] extends { readonly unique: true } ? never : K
+  [K in keyof TIndexes]: MayBeNonUnique<TIndexes[K]> extends true ? K : never
 }[keyof TIndexes] &
   string
 

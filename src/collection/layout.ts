@@ -7,11 +7,16 @@
  * | unique index entry | `[...indexPrefix, indexName, indexValue]` | the record's id, as an array of key parts |
  * | index entry | `[...indexPrefix, indexName, indexValue, ...id]` | `null` |
  *
- * `indexPrefix` defaults to `['__index', ...prefix]`: outside the records' prefix, so `db.list({ prefix })` and
- * `collection.list()` meet records only. An id has exactly `idParts` key parts; a key under the prefix with another
- * number of parts after it is not a record of the collection, and collection reads pass over it.
+ * `indexPrefix` defaults to `['__index', prefixBytes]`, where `prefixBytes` is the collection prefix's encoded key
+ * (a Uint8Array): ONE key part for the whole prefix, so two collections never share an index entry, however their
+ * prefixes nest (`['__index', ...prefix]` made `['users']`'s index `team` and `['users', 'team']`'s indexes write
+ * the same keys). `'__index'` is reserved for these entries: no collection prefix and no chosen `indexPrefix` may
+ * begin with it, so no record or chosen entry lands among them either. Outside the records' prefix, so
+ * `db.list({ prefix })` and `collection.list()` meet records only. An id has exactly `idParts` key parts; a key under
+ * the prefix with another number of parts after it is not a record of the collection, and collection reads pass over
+ * it.
  */
-import { describeValue } from '../errors.js'
+import { describeValue, formatKey } from '../errors.js'
 import { encodeKey } from '../key/codec.js'
 import type { KvKey, KvKeyPart } from '../types.js'
 
@@ -49,10 +54,20 @@ export class KeyLayout {
   readonly idParts: number
 
   constructor(prefix: KvKey, indexPrefix: KvKey | undefined, idParts: number) {
-    encodeKey(prefix, { what: 'collection prefix' })
-    if (indexPrefix !== undefined) encodeKey(indexPrefix, { what: 'indexPrefix' })
+    const prefixBytes = encodeKey(prefix, { what: 'collection prefix' })
+    assertOutsideIndexSpace(prefix, 'collection prefix')
+    if (indexPrefix !== undefined) {
+      encodeKey(indexPrefix, { what: 'indexPrefix' })
+      assertOutsideIndexSpace(indexPrefix, 'indexPrefix')
+      if (startsWith(indexPrefix, prefix) || startsWith(prefix, indexPrefix)) {
+        throw new TypeError(
+          `indexPrefix must be neither inside the collection prefix nor around it: received ${formatKey(indexPrefix)} for prefix ${formatKey(prefix)}`,
+        )
+      }
+    }
     this.prefix = [...prefix]
-    this.indexPrefix = indexPrefix === undefined ? [INDEX_SPACE, ...prefix] : [...indexPrefix]
+    // A copy that is a plain Uint8Array, not a view of the encoder's Buffer.
+    this.indexPrefix = indexPrefix === undefined ? [INDEX_SPACE, Uint8Array.from(prefixBytes)] : [...indexPrefix]
     this.idParts = idParts
   }
 
@@ -106,6 +121,18 @@ export class KeyLayout {
     const from = this.indexPrefix.length + 2
     return key.length === from + this.idParts ? key.slice(from) : undefined
   }
+}
+
+/** Throws `TypeError` when a key begins with `'__index'`, the part reserved for default index entries. */
+function assertOutsideIndexSpace(key: KvKey, what: string): void {
+  if (key[0] === INDEX_SPACE) {
+    throw new TypeError(`${what} must not begin with '${INDEX_SPACE}', which holds index entries: received ${formatKey(key)}`)
+  }
+}
+
+/** Whether `key` begins with every part of `prefix`. */
+function startsWith(key: KvKey, prefix: KvKey): boolean {
+  return key.length >= prefix.length && prefix.every((part, i) => samePart(part, key[i]))
 }
 
 function describeIdShape(id: unknown): string {

@@ -8,7 +8,8 @@
 import type { Valkeyrie } from '../valkeyrie.js'
 import { UniqueConstraintError } from '../errors.js'
 import { encodeKey } from '../key/codec.js'
-import { MAX_GET_MANY_KEYS } from '../limits.js'
+import { assertKeySize } from '../key/range.js'
+import { MAX_GET_MANY_KEYS, MAX_KEY_BYTES } from '../limits.js'
 import type { AtomicCheck, KvKey, KvKeyPart, KvMutation } from '../types.js'
 import type { DeferredWrites } from '../atomic.js'
 import { storedIndexValue, type Index } from './indexes.js'
@@ -107,6 +108,7 @@ export async function planSet(
   const key = layout.recordKey(parts)
   if (indexes.length === 0) return run.set(key, value, expireIn)
   const next = indexes.map((index) => index.compute(value))
+  assertWritable(layout, key, parts, indexes, next)
   const [old] = await run.read([key])
   const previous = indexes.map((index) => (old?.exists ? storedIndexValue(index, old.value) : undefined))
 
@@ -154,11 +156,35 @@ export async function planSet(
   for (const claim of claims) run.set(claim.key, [...parts], expireIn)
 }
 
+/**
+ * Throws the write path's `RangeError` for a record or index entry key over the limit, before the plan reads
+ * anything: the reads would otherwise fail first, with the read path's message and no index named.
+ */
+function assertWritable(
+  layout: KeyLayout,
+  key: KvKey,
+  parts: readonly KvKeyPart[],
+  indexes: readonly Index[],
+  values: readonly (KvKeyPart | undefined)[],
+): void {
+  assertKeySize(encodeKey(key), 'write')
+  indexes.forEach((index, i) => {
+    const value = values[i]
+    if (value === undefined) return
+    const entry = index.unique ? layout.uniqueKey(index.name, value) : layout.entryKey(index.name, value, parts)
+    const size = encodeKey(entry).length
+    if (size > MAX_KEY_BYTES) {
+      throw new RangeError(`Key too large for write (max ${MAX_KEY_BYTES} bytes) in index ${index.name}: received ${size}`)
+    }
+  })
+}
+
 /** Plans deleting the record `parts` and its index entries. */
 export async function planDelete(run: CommitRun, target: WriteTarget, parts: readonly KvKeyPart[]): Promise<void> {
   const { layout, indexes } = target
   const key = layout.recordKey(parts)
   if (indexes.length > 0) {
+    assertKeySize(encodeKey(key), 'write')
     const [old] = await run.read([key])
     if (old?.exists) {
       const previous = indexes.map((index) => storedIndexValue(index, old.value))

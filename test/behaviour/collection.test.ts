@@ -2,11 +2,15 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import {
+  defineDriver,
+  limits,
+  sqliteDriver,
   UniqueConstraintError,
   ValidationError,
   Valkeyrie,
   ValkeyrieError,
   WriteConflictError,
+  type KvDriver,
   type KvKey,
 } from '../../src/index.js'
 import { openTestDb, rejection, tempDbPath } from '../support/open-test-db.js'
@@ -18,6 +22,12 @@ type Db = Awaited<ReturnType<typeof openTestDb>>
 
 const usersOf = (db: Db) => db.collection(['users'], User, { indexes: { email: { on: (u) => u.email, unique: true } } })
 const postsOf = (db: Db) => db.collection(['posts'], Post, { indexes: { author: (p) => p.author } })
+
+/**
+ * The default index prefix of a collection whose prefix is `parts` (strings only): `'__index'`, then the prefix's
+ * encoded key as one Uint8Array part (a string part is `02`, its UTF-8 bytes, `00`).
+ */
+const indexSpace = (...parts: string[]) => ['__index', Uint8Array.from(parts.flatMap((p) => [0x02, ...Buffer.from(p), 0x00]))]
 
 /** Every key in the database, in key order. */
 const allKeys = async (db: Db): Promise<KvKey[]> => (await Array.fromAsync(db.list({ prefix: [] }))).map((e) => e.key)
@@ -109,6 +119,8 @@ describe('collection: records', () => {
     expect(() => db.collection(['users'], { parse: () => 1 } as never)).toThrow(/Standard Schema v1/)
     expect(() => db.collection(['users'], User, { idPart: 2 } as never)).toThrow(/unknown collection option "idPart"/)
     expect(() => db.collection(['users'], User, { idParts: 0 })).toThrow(RangeError)
+    expect(() => db.collection(['__index', 'users'], User)).toThrow(/collection prefix must not begin with '__index'/)
+    expect(() => db.collection(['users'], User, { indexPrefix: ['users', 'idx'] })).toThrow(/indexPrefix must be neither inside/)
     expect(() => db.collection(['users'], User, { validateOnRead: 'yes' as never })).toThrow(TypeError)
     expect(() => db.collection(['users'], User, { indexes: { email: { unique: true } as never } })).toThrow(/index email/)
     expect(() => users.key({} as never)).toThrow(/id must be a string, number, bigint, boolean or Uint8Array: received an object/)
@@ -120,6 +132,26 @@ describe('collection: records', () => {
     expect(() => users.list({ prefix: ['a'] })).toThrow(/list prefix must have fewer parts than an id \(1\): received 1/)
     expect(() => users.in({} as never)).toThrow(TypeError)
     expect(await allKeys(db)).toEqual([])
+  })
+
+  it('throws TypeError naming an unknown per-call option, before any I/O', async () => {
+    const db = await openTestDb()
+    const users = usersOf(db)
+    const posts = postsOf(db)
+    const ada = { name: 'Ada', email: 'ada@example.com' }
+    await expect(users.set('ada', ada, { expirein: 5 } as never)).rejects.toThrow(/^unknown set option "expirein"$/)
+    await expect(users.set('ada', ada, { expireIn: 5, extra: undefined } as never)).rejects.toThrow(TypeError)
+    expect(() => users.list({ limt: 1 } as never)).toThrow(/^unknown list option "limt"$/)
+    expect(() => users.list({ prefix: [], consistency: 'strong' } as never)).toThrow(/unknown list option "consistency"/)
+    expect(() => posts.listBy('author', 'ada', { prefix: ['x'] } as never)).toThrow(/^unknown listBy option "prefix"$/)
+    expect(() => posts.listBy('author', 'ada', { revers: true } as never)).toThrow(TypeError)
+    const op = db.atomic()
+    expect(() => users.in(op).set('ada', ada, { expires: 5 } as never)).toThrow(/^unknown set option "expires"$/)
+    // Every known option is still taken.
+    await users.set('ada', ada, { expireIn: 60_000 })
+    await Array.fromAsync(users.list({ prefix: [], start: 'a', end: 'z', limit: 1, reverse: true, batchSize: 1 }))
+    await Array.fromAsync(posts.listBy('author', 'ada', { limit: 1, reverse: false, batchSize: 1, cursor: '' }))
+    expect(await allKeys(db)).toHaveLength(2)
   })
 
   it('rejects calls after close with DatabaseClosedError', async () => {
@@ -392,8 +424,8 @@ describe('collection: indexes', () => {
     await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
     await posts.set('p1', { author: 'ada', title: 'Notes' })
     expect(await Array.fromAsync(db.list({ prefix: ['__index'] }), (e) => [e.key, e.value])).toEqual([
-      [['__index', 'posts', 'author', 'ada', 'p1'], null],
-      [['__index', 'users', 'email', 'ada@example.com'], ['ada']],
+      [[...indexSpace('posts'), 'author', 'ada', 'p1'], null],
+      [[...indexSpace('users'), 'email', 'ada@example.com'], ['ada']],
     ])
   })
 
@@ -413,9 +445,9 @@ describe('collection: indexes', () => {
     await posts.set('p1', { author: 'bob', title: 'One' })
     expect((await Array.fromAsync(posts.listBy('author', 'ada'))).map((e) => e.id)).toEqual(['p2'])
     expect((await Array.fromAsync(posts.listBy('author', 'bob'))).map((e) => e.id)).toEqual(['p1'])
-    expect(await Array.fromAsync(db.list({ prefix: ['__index', 'posts'] }), (e) => e.key)).toEqual([
-      ['__index', 'posts', 'author', 'ada', 'p2'],
-      ['__index', 'posts', 'author', 'bob', 'p1'],
+    expect(await Array.fromAsync(db.list({ prefix: indexSpace('posts') }), (e) => e.key)).toEqual([
+      [...indexSpace('posts'), 'author', 'ada', 'p2'],
+      [...indexSpace('posts'), 'author', 'bob', 'p1'],
     ])
   })
 
@@ -488,7 +520,7 @@ describe('collection: indexes', () => {
     expect(await users.findBy('email', 'ada@example.com')).toBeNull()
     await users.set('eve', { name: 'Eve', email: 'ada@example.com' })
     await db.cleanup()
-    expect(await allKeys(db)).toEqual([['__index', 'users', 'email', 'ada@example.com'], ['users', 'eve']])
+    expect(await allKeys(db)).toEqual([[...indexSpace('users'), 'email', 'ada@example.com'], ['users', 'eve']])
   })
 
   it('uses indexPrefix for index entries when given', async () => {
@@ -511,6 +543,91 @@ describe('collection: indexes', () => {
     await expect(users.findBy('email', {} as never)).rejects.toThrow(TypeError)
     const broken = db.collection(['broken'], z.object({ at: z.date() }), { indexes: { at: (v) => v.at as never } })
     await expect(broken.set(1, { at: new Date() })).rejects.toThrow(/index at value must be a string, number, bigint, boolean or Uint8Array: received a Date/)
+    expect(await allKeys(db)).toEqual([])
+  })
+})
+
+describe('collection: nested prefixes', () => {
+  // A parent ['users'] whose index "team" has the value "email", and a child collection at ['users', 'team'] with a
+  // unique email index: under a layout of ['__index', ...prefix, name, value, ...id] both write the same keys.
+  const Member = z.object({ team: z.string(), handle: z.string() })
+  const parentOf = (db: Db) => db.collection(['users'], Member, { indexes: { team: (m) => m.team } })
+  const childOf = (db: Db) =>
+    db.collection(['users', 'team'], User, { indexes: { email: { on: (u) => u.email, unique: true } } })
+
+  it('keeps a child collection\'s unique entries whatever its parent writes', async () => {
+    const db = await openTestDb()
+    const parent = parentOf(db)
+    const child = childOf(db)
+    await child.set('ada', { name: 'Ada', email: 'ada@example.com' })
+    // The parent's record "ada@example.com" with team "email": its entry would land on the child's unique entry.
+    await parent.set('ada@example.com', { team: 'email', handle: 'ada' })
+    await parent.delete('ada@example.com')
+    expect((await child.findBy('email', 'ada@example.com'))?.id).toBe('ada')
+    await expect(child.set('eve', { name: 'Eve', email: 'ada@example.com' })).rejects.toThrow(UniqueConstraintError)
+    const holders = (await Array.fromAsync(child.list())).filter((e) => e.value.email === 'ada@example.com')
+    expect(holders.map((e) => e.id)).toEqual(['ada'])
+  })
+
+  it('keeps a parent\'s entries whatever a child collection writes', async () => {
+    const db = await openTestDb()
+    const parent = parentOf(db)
+    const child = childOf(db)
+    await parent.set('ada@example.com', { team: 'email', handle: 'ada' })
+    await child.set('ada', { name: 'Ada', email: 'ada@example.com' })
+    await child.delete('ada')
+    expect((await Array.fromAsync(parent.listBy('team', 'email'))).map((e) => e.id)).toEqual(['ada@example.com'])
+  })
+})
+
+describe('collection: oversized keys', () => {
+  /** SQLite through the driver interface, counting every call to the storage once `counting` is set. */
+  function countingSqlite() {
+    const counter = { counting: false, calls: 0 }
+    const driver = defineDriver(async (path) => {
+      const inner = (await sqliteDriver(path)) as KvDriver
+      const count = () => void (counter.counting && counter.calls++)
+      return {
+        get: (key, now) => (count(), inner.get(key, now)),
+        set: (key, value, versionstamp, expiresAt) => (count(), inner.set(key, value, versionstamp, expiresAt)),
+        delete: (key) => (count(), inner.delete(key)),
+        list: (start, end, prefix, now, limit, reverse) => (count(), inner.list(start, end, prefix, now, limit, reverse)),
+        cleanup: (now) => (count(), inner.cleanup(now)),
+        withTransaction: (callback) => (count(), inner.withTransaction(callback)),
+        close: () => inner.close(),
+      }
+    })
+    return { counter, driver }
+  }
+
+  const Profile = z.object({ bio: z.string(), handle: z.string() })
+  const big = 'x'.repeat(limits.MAX_KEY_BYTES)
+
+  it('refuses a write whose index entry key is too large, naming the index and the size, before any I/O', async () => {
+    const { counter, driver } = countingSqlite()
+    const db = await openTestDb(tempDbPath(), driver)
+    const profiles = db.collection(['profiles'], Profile, {
+      indexes: { bio: (p) => p.bio, handle: { on: (p) => p.handle, unique: true } },
+    })
+    counter.counting = true
+    const tooLarge = /^Key too large for write \(max 2048 bytes\) in index (bio|handle): received \d+$/
+    const bio = await rejection(profiles.set('ada', { bio: big, handle: 'ada' }))
+    expect(bio).toBeInstanceOf(RangeError)
+    expect(bio.message).toMatch(tooLarge)
+    expect(bio.message).toContain('in index bio: received 2')
+    const handle = await rejection(profiles.set('ada', { bio: 'short', handle: big }))
+    expect(handle.message).toMatch(tooLarge)
+    expect(handle.message).toContain('in index handle')
+    const id = await rejection(profiles.set(big, { bio: 'short', handle: 'ada' }))
+    expect(id.message).toMatch(/^Key too large for write \(max 2048 bytes\): received \d+$/)
+    await expect(profiles.delete(big)).rejects.toThrow(/^Key too large for write/)
+    expect(counter.calls).toBe(0)
+
+    const op = db.atomic()
+    profiles.in(op).set('ada', { bio: big, handle: 'ada' })
+    await expect(op.commit()).rejects.toThrow(tooLarge)
+    expect(counter.calls).toBe(0)
+    counter.counting = false
     expect(await allKeys(db)).toEqual([])
   })
 })
@@ -543,8 +660,8 @@ describe('collection: concurrent writers', () => {
     const p1 = await posts.get('p1')
     const index = await Array.fromAsync(db.list({ prefix: ['__index'] }), (e) => e.key)
     expect(index).toEqual([
-      ['__index', 'posts', 'author', p1.value?.author ?? '', 'p1'],
-      ['__index', 'users', 'email', ada.value?.email ?? ''],
+      [...indexSpace('posts'), 'author', p1.value?.author ?? '', 'p1'],
+      [...indexSpace('users'), 'email', ada.value?.email ?? ''],
     ])
   })
 

@@ -5,6 +5,7 @@ import {
   Valkeyrie,
   type AtomicCollection,
   type CollectionEntry,
+  type IndexDefinitions,
   type KvCommitResult,
   type KvKey,
   type KvKeyPart,
@@ -53,15 +54,90 @@ describe('collection types', () => {
     expectTypeOf(users.getMany(['a', 'b'])).resolves.items.toHaveProperty('value').toEqualTypeOf<UserOut | null>()
   })
 
-  it('types ids of several parts as arrays', async () => {
+  it('types ids of idParts: n as tuples of n key parts', async () => {
     const posts = db.collection(['posts'], z.object({ title: z.string() }), { idParts: 2 })
-    expectTypeOf(posts.key).parameter(0).toEqualTypeOf<readonly KvKeyPart[]>()
+    type PostId = readonly [KvKeyPart, KvKeyPart]
+    expectTypeOf(posts.key).parameter(0).toEqualTypeOf<PostId>()
     await posts.set(['ada', 1], { title: 'Notes' })
     // @ts-expect-error a composite id is an array
     await posts.get('ada')
+    // @ts-expect-error too few parts
+    await posts.get(['ada'])
+    // @ts-expect-error too many parts
+    await posts.set(['ada', 1, 2], { title: 'Notes' })
+    // @ts-expect-error in getMany, delete and the atomic view too
+    await posts.getMany([['ada', 1], ['ada']])
+    // @ts-expect-error too few parts
+    await posts.delete(['ada'])
+    // @ts-expect-error too few parts
+    posts.in(db.atomic()).check(['ada'], null)
     const entry = await posts.get(['ada', 1])
-    expectTypeOf(entry.id).toEqualTypeOf<readonly KvKeyPart[]>()
-    posts.list({ prefix: ['ada'], start: ['ada', 0] })
+    expectTypeOf(entry.id).toEqualTypeOf<PostId>()
+    posts.list({ prefix: ['ada'], start: ['ada', 0], end: ['ada', 9] })
+    // @ts-expect-error list bounds are ids
+    posts.list({ start: ['ada'] })
+    const id: [string, number] = ['ada', 1]
+    await posts.get(id)
+    const readonlyId = ['ada', 1] as const
+    await posts.get(readonlyId)
+
+    const cells = db.collection(['cells'], z.number(), { idParts: 3 })
+    expectTypeOf(cells.get).parameter(0).toEqualTypeOf<readonly [KvKeyPart, KvKeyPart, KvKeyPart]>()
+    // @ts-expect-error three parts
+    await cells.get([1, 2])
+
+    // With a count known only at run time, an id is an array of any length.
+    const parts: number = 2
+    const loose = db.collection(['loose'], z.number(), { idParts: parts })
+    expectTypeOf(loose.get).parameter(0).toEqualTypeOf<readonly KvKeyPart[]>()
+    await loose.get(['a', 'b', 'c'])
+
+    // A count the collection refuses at run time (a RangeError) leaves no id to pass.
+    expectTypeOf(db.collection(['none'], z.number(), { idParts: 0 }).get).parameter(0).toBeNever()
+  })
+
+  it('takes explicit undefined for options, as the collection does at run time', () => {
+    const maybe = (): string[] | undefined => undefined
+    db.collection(['users'], user, { indexPrefix: maybe(), idParts: undefined, validateOnRead: undefined })
+    db.collection(['users'], user).list({ prefix: undefined, start: undefined, end: undefined })
+  })
+
+  it('keeps one-part ids as key parts', async () => {
+    const one = db.collection(['one'], z.number(), { idParts: 1 })
+    expectTypeOf(one.get).parameter(0).toEqualTypeOf<KvKeyPart>()
+    const plain = db.collection(['plain'], z.number())
+    expectTypeOf(plain.get).parameter(0).toEqualTypeOf<KvKeyPart>()
+  })
+
+  it('types indexes declared outside the collection call', async () => {
+    const indexes = {
+      email: { on: (u: UserOut) => u.email, unique: true },
+      age: (u: UserOut) => u.age,
+      nickname: { on: (u: UserOut) => u.name, unique: false },
+    }
+    // `unique: true` widens to boolean here: the index may be unique, so findBy takes it (and listBy, checked at run time).
+    const users = db.collection(['users'], user, { indexes })
+    expectTypeOf(users.findBy('email', 'ada@example.com')).resolves.toEqualTypeOf<CollectionEntry<UserOut, KvKeyPart> | null>()
+    expectTypeOf(users.findBy).parameter(0).toEqualTypeOf<'email' | 'nickname'>()
+    expectTypeOf(users.listBy).parameter(0).toEqualTypeOf<'email' | 'age' | 'nickname'>()
+    // @ts-expect-error a function index is never unique
+    await users.findBy('age', 36)
+    // @ts-expect-error the email index holds strings
+    await users.findBy('email', 36)
+
+    const exact = { email: { on: (u: UserOut) => u.email, unique: true } } as const
+    const byConst = db.collection(['users'], user, { indexes: exact })
+    expectTypeOf(byConst.findBy).parameter(0).toEqualTypeOf<'email'>()
+    // @ts-expect-error with `as const`, email is known to be unique
+    byConst.listBy('email', 'ada@example.com')
+
+    const checked = {
+      email: { on: (u) => u.email, unique: true },
+      age: (u) => u.age,
+    } satisfies IndexDefinitions<UserOut>
+    const bySatisfies = db.collection(['users'], user, { indexes: checked })
+    expectTypeOf(bySatisfies.findBy).parameter(0).toEqualTypeOf<'email'>()
+    expectTypeOf(bySatisfies.listBy).parameter(0).toEqualTypeOf<'age'>()
   })
 
   it('types findBy and listBy by the index definitions', async () => {
