@@ -15,6 +15,21 @@ export function expiresAtFor(expireIn: unknown, now: number): number | null {
   return now + expireIn
 }
 
+/**
+ * The `expireIn` of set options (undefined when there are none). Throws `TypeError` for options that are not an
+ * object or name an unknown option, so a misspelt `expiresIn` cannot silently store an entry that never expires.
+ */
+export function expireInOf(options: unknown): unknown {
+  if (options === undefined) return undefined
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`set options must be an object: received ${describeValue(options)}`)
+  }
+  for (const name in options) {
+    if (name !== 'expireIn') throw new TypeError(`unknown set option ${JSON.stringify(name)}`)
+  }
+  return (options as { expireIn?: unknown }).expireIn
+}
+
 /** Whether a row is visible at `now`: an entry is dead from the millisecond it expires. */
 export const isLive = (row: KvRow, now: number): boolean => row.expiresAt === null || row.expiresAt > now
 
