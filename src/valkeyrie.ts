@@ -103,7 +103,7 @@ export class Valkeyrie {
     this.#serializer = serializer
     this.#clock = clock
     this.#queue = new CommitQueue(storage, clock)
-    this.#sweeper = new ExpirySweeper(storage, clock, sweepInterval)
+    this.#sweeper = new ExpirySweeper(storage, clock, sweepInterval, () => this.#queue.forgetFound())
   }
 
   /**
@@ -289,7 +289,7 @@ export class Valkeyrie {
     const storage = this.#storage
     if (!storage) return
     this.#storage = undefined
-    this.#sweeper.stop()
+    await this.#sweeper.stop()
     await this.#queue.drain()
     await storage.close()
   }
