@@ -1,11 +1,14 @@
 /** `db.atomic()`: a builder of checks and mutations committed together, all or nothing (SPEC §6). */
 import type { AtomicCheck, KvCommitError, KvCommitResult, KvKey, KvMutation, KvSetOptions } from './types.js'
+import type { CommitSource } from './commit.js'
+import { expireInOf } from './expiry.js'
 import type { KvU64 } from './u64.js'
 
 /** Runs a commit: validates it and applies it serializably. */
 export type CommitExecutor = (
   checks: readonly AtomicCheck[],
   mutations: readonly KvMutation[],
+  source: CommitSource,
 ) => Promise<KvCommitResult | KvCommitError>
 
 /** Checks and mutations produced by deferred work. */
@@ -37,6 +40,8 @@ export class AtomicOperation {
   readonly #mutations: KvMutation[] = []
   /** Deferred works, each with the number of mutations added before it (its place in the order). */
   readonly #deferred: { at: number; work: DeferredWork }[] = []
+  /** Whether `mutate()` added caller-made mutations, whose shape `commit()` then checks. */
+  #raw = false
 
   /** @internal */
   constructor(execute: CommitExecutor) {
@@ -51,15 +56,15 @@ export class AtomicOperation {
 
   /** Adds raw mutations. */
   mutate(...mutations: KvMutation[]): this {
+    this.#raw = true
     this.#mutations.push(...mutations)
     return this
   }
 
-  /** Sets a value. */
+  /** Sets a value; throws `TypeError` at once for options that are not an object or name an unknown option. */
   set(key: KvKey, value: unknown, options?: KvSetOptions): this {
-    this.#mutations.push(
-      options?.expireIn === undefined ? { type: 'set', key, value } : { type: 'set', key, value, expireIn: options.expireIn },
-    )
+    const expireIn = expireInOf(options) as number | undefined
+    this.#mutations.push(expireIn === undefined ? { type: 'set', key, value } : { type: 'set', key, value, expireIn })
     return this
   }
 
@@ -99,7 +104,7 @@ export class AtomicOperation {
 
   /** Commits: `{ ok: true, versionstamp }`, or `{ ok: false }` when a check failed (then nothing was applied). */
   commit(): Promise<KvCommitResult | KvCommitError> {
-    if (this.#deferred.length === 0) return this.#execute(this.#checks, this.#mutations)
+    if (this.#deferred.length === 0) return this.#execute(this.#checks, this.#mutations, this.#raw ? 'raw' : 'built')
     return this.#commitDeferred()
   }
 
@@ -116,6 +121,6 @@ export class AtomicOperation {
       mutations.push(...writes.mutations)
     }
     mutations.push(...this.#mutations.slice(from))
-    return this.#execute(checks, mutations)
+    return this.#execute(checks, mutations, this.#raw ? 'raw' : 'built')
   }
 }

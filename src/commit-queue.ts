@@ -3,10 +3,15 @@
  * loop, or while an asynchronous driver is still writing the previous group) are applied together in one write
  * transaction (one disk sync), each with its own checks, versionstamp and result. A commit whose check fails or
  * whose mutation throws affects no other commit of its group; a storage failure fails the whole group, and then
- * nothing of it is applied. Every promise settles only after its transaction has committed. One group at a time.
+ * nothing of it is applied. Every promise settles only after its transaction has committed. One group at a time,
+ * of at most MAX_GROUP_COMMITS commits and MAX_GROUP_BYTES bytes: the rest forms the next group right after.
+ *
+ * Rows a read found expired are deleted with the next group, never by a write of their own: a read must not wait
+ * for the write lock another process holds.
  */
 import { planCommit, writePlan, type PreparedCommit } from './commit.js'
 import { StorageError } from './errors.js'
+import { MAX_FOUND_EXPIRED_KEYS, MAX_GROUP_BYTES, MAX_GROUP_COMMITS } from './limits.js'
 import type { Storage, WriteTransaction } from './store.js'
 import type { KvCommitError, KvCommitResult } from './types.js'
 import { toVersionstamp } from './versionstamp.js'
@@ -18,6 +23,8 @@ interface Job {
 }
 
 type Outcome = { ok: true; result: KvCommitResult | KvCommitError } | { ok: false; error: unknown }
+
+const NO_KEYS: Buffer[] = []
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise
 
@@ -53,10 +60,17 @@ export class CommitQueue {
     })
   }
 
-  /** Queues the deletion of a row a read found expired. */
+  /**
+   * Notes a row a read found expired, to delete with the next group. Past MAX_FOUND_EXPIRED_KEYS the row is left to
+   * the sweep, so reads without writes cannot grow memory.
+   */
   purgeFound(key: Buffer): void {
-    this.#expired.set(key.toString('latin1'), key)
-    this.#schedule()
+    if (this.#expired.size < MAX_FOUND_EXPIRED_KEYS) this.#expired.set(key.toString('latin1'), key)
+  }
+
+  /** Forgets the rows reads found expired: a sweep deleting every expired row is about to delete them. */
+  forgetFound(): void {
+    if (this.#expired.size > 0) this.#expired = new Map()
   }
 
   #schedule(): void {
@@ -65,23 +79,41 @@ export class CommitQueue {
     queueMicrotask(() => this.#flush())
   }
 
-  /** Writes everything queued, then waits for the store; resolves when nothing is queued or in flight. */
+  /** Writes every queued commit, then waits for the store; resolves when no commit is queued or in flight. */
   async drain(): Promise<void> {
     for (;;) {
       if (this.#inFlight) await this.#inFlight
-      else if (this.#jobs.length > 0 || this.#expired.size > 0) this.#flush()
+      else if (this.#jobs.length > 0) this.#flush()
       else return
     }
   }
 
+  /** The next group: the queued jobs up to the count and byte bounds (the first job always fits). */
+  #takeGroup(): Job[] {
+    const queued = this.#jobs
+    let count = 0
+    let bytes = 0
+    while (count < queued.length && count < MAX_GROUP_COMMITS) {
+      bytes += (queued[count] as Job).commit.bytes
+      if (count > 0 && bytes > MAX_GROUP_BYTES) break
+      count++
+    }
+    if (count === queued.length) {
+      this.#jobs = []
+      return queued
+    }
+    return queued.splice(0, count)
+  }
+
   #flush(): void {
     this.#scheduled = false
-    if (this.#inFlight) return
-    const jobs = this.#jobs
-    const expired = [...this.#expired.values()]
-    if (jobs.length === 0 && expired.length === 0) return
-    this.#jobs = []
-    this.#expired = new Map()
+    if (this.#inFlight || this.#jobs.length === 0) return
+    const jobs = this.#takeGroup()
+    let expired: Buffer[] = NO_KEYS
+    if (this.#expired.size > 0) {
+      expired = [...this.#expired.values()]
+      this.#expired = new Map()
+    }
     let outcomes: Outcome[] | Promise<Outcome[]>
     try {
       outcomes = this.#storage.transact(
@@ -89,16 +121,22 @@ export class CommitQueue {
         (tx) => this.#apply(tx, jobs, expired),
       )
     } catch (error) {
-      return this.#fail(jobs, error)
+      this.#fail(jobs, error)
+      if (this.#jobs.length > 0) this.#schedule()
+      return
     }
-    if (!isPromise(outcomes)) return this.#settle(jobs, outcomes)
+    if (!isPromise(outcomes)) {
+      this.#settle(jobs, outcomes)
+      if (this.#jobs.length > 0) this.#schedule()
+      return
+    }
     this.#inFlight = outcomes.then(
       (done) => this.#settle(jobs, done),
       (error: unknown) => this.#fail(jobs, error),
     )
     void this.#inFlight.finally(() => {
       this.#inFlight = undefined
-      if (this.#jobs.length > 0 || this.#expired.size > 0) this.#schedule()
+      if (this.#jobs.length > 0) this.#schedule()
     })
   }
 

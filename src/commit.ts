@@ -4,13 +4,13 @@
  * nothing.
  */
 import type { KvRow, WriteTransaction } from './store.js'
-import { describeValue } from './errors.js'
+import { describeValue, formatKey } from './errors.js'
 import { expiresAtFor, isLive } from './expiry.js'
-import { encodeKey } from './key/codec.js'
+import { decodeKey, encodeKey } from './key/codec.js'
 import { assertKeySize } from './key/range.js'
 import { MAX_CHECKS, MAX_MUTATIONS, MAX_TOTAL_KEY_BYTES, MAX_TOTAL_MUTATION_BYTES, MAX_U64 } from './limits.js'
 import type { Serializer } from './serializers/serializer.js'
-import type { AtomicCheck, KvMutation } from './types.js'
+import type { AtomicCheck, KvKey, KvMutation } from './types.js'
 import { KvU64 } from './u64.js'
 import { decodeU64, encodeU64, encodeValue, U64 } from './value.js'
 import { assertCheckVersionstamp, toVersionstamp } from './versionstamp.js'
@@ -28,16 +28,61 @@ export type PreparedMutation = PreparedSet | PreparedDelete | { type: 'sum' | 'm
 export interface PreparedCommit {
   checks: PreparedCheck[]
   mutations: PreparedMutation[]
+  /** Bytes of keys and values: the commit's share of a group's size. */
+  bytes: number
 }
+
+/**
+ * Where a commit comes from, which decides how it is checked and how its errors read: `'plain'` is the one mutation
+ * of `db.set`/`db.delete` (errors name the key alone), `'built'` comes from the `atomic()` builder (the shape of each
+ * mutation is already right), `'raw'` holds caller-made objects (`mutate()`, `executeAtomicOperation`), whose shape
+ * is checked property by property.
+ */
+export type CommitSource = 'plain' | 'built' | 'raw'
 
 const MUTATION_TYPES = new Set(['set', 'delete', 'sum', 'min', 'max'])
 const TWO_64 = 1n << 64n
+/** Longest key shown in an error message before it is cut. */
+const SHOWN_KEY_CHARS = 60
 
-/** Encodes the key of check or mutation `index`; the message naming it is built only when the key is bad. */
-function writeKey(key: unknown, owner: 'check' | 'mutation', index: number): Buffer {
-  const bytes = Array.isArray(key) && key.length > 0 ? encodeKey(key) : encodeKey(key as never, { what: `${owner} ${index} key` })
-  assertKeySize(bytes, 'write')
-  return bytes
+function showKey(key: KvKey): string {
+  let shown: string
+  try {
+    shown = formatKey(key)
+  } catch {
+    return ''
+  }
+  return shown.length > SHOWN_KEY_CHARS ? `${shown.slice(0, SHOWN_KEY_CHARS - 2)}…]` : shown
+}
+
+/**
+ * The error of check or mutation `index`, its message led by where it happened (`mutation 2 (set ["a"]): …`).
+ * Only caller mistakes are renamed; `key` is shown once it has been encoded (an unencodable key is the error).
+ */
+function located(error: unknown, owner: 'check' | 'mutation', index: number, type: unknown, key: KvKey | undefined): unknown {
+  if (!(error instanceof TypeError || error instanceof RangeError)) return error
+  const where = [MUTATION_TYPES.has(type as string) ? type : '', key ? showKey(key) : ''].filter(Boolean).join(' ')
+  const message = `${owner} ${index}${where ? ` (${where})` : ''}: ${error.message}`
+  return error instanceof RangeError ? new RangeError(message, { cause: error }) : new TypeError(message, { cause: error })
+}
+
+/** Throws `TypeError` unless a caller-made mutation has exactly the properties its type takes. */
+function assertMutationShape(mutation: object, type: KvMutation['type']): void {
+  for (const name in mutation) {
+    if (name !== 'key' && name !== 'type' && name !== 'value' && name !== 'expireIn') {
+      throw new TypeError(`unknown mutation property ${JSON.stringify(name)}`)
+    }
+  }
+  const { value, expireIn } = mutation as { value?: unknown; expireIn?: unknown }
+  if (type === 'delete') {
+    if (value !== undefined) throw new TypeError(`a delete mutation takes no value: received ${describeValue(value)}`)
+  } else if (!Object.hasOwn(mutation, 'value')) {
+    // `value: undefined` given explicitly is a value to store; a missing property is a mistake.
+    throw new TypeError(`a ${type} mutation needs a value property`)
+  }
+  if (type !== 'set' && expireIn !== undefined) {
+    throw new TypeError(`expireIn applies to set mutations only: received ${describeValue(expireIn)}`)
+  }
 }
 
 /** The u64 operand of sum/min/max. A bare bigint may be negative for `sum` (it wraps: -1n decrements). */
@@ -56,12 +101,65 @@ function toOperand(type: 'sum' | 'min' | 'max', value: unknown): bigint {
   return value < 0n ? value + TWO_64 : value
 }
 
-/** Validates and encodes a commit. Throws `TypeError` / `RangeError`; touches no storage. */
+function prepareCheck(check: unknown, index: number): PreparedCheck {
+  let key: KvKey | undefined
+  try {
+    if (typeof check !== 'object' || check === null) {
+      throw new TypeError(`a check must be an object with key and versionstamp: received ${describeValue(check)}`)
+    }
+    const { key: parts, versionstamp } = check as AtomicCheck
+    const bytes = encodeKey(parts)
+    key = parts
+    assertKeySize(bytes, 'write')
+    for (const name in check) {
+      if (name !== 'key' && name !== 'versionstamp') throw new TypeError(`unknown check property ${JSON.stringify(name)}`)
+    }
+    if (!Object.hasOwn(check, 'versionstamp')) {
+      throw new TypeError('a check needs a versionstamp property (null: the key must not exist)')
+    }
+    assertCheckVersionstamp(versionstamp)
+    return { key: bytes, versionstamp }
+  } catch (error) {
+    throw located(error, 'check', index, undefined, key)
+  }
+}
+
+/** Throws `TypeError` unless `mutation` is an object with a known type. */
+function assertMutation(mutation: unknown): asserts mutation is KvMutation {
+  if (typeof mutation !== 'object' || mutation === null) {
+    throw new TypeError(`a mutation must be an object: received ${describeValue(mutation)}`)
+  }
+  const type = (mutation as KvMutation).type
+  if (!MUTATION_TYPES.has(type)) {
+    throw new TypeError(`mutation type must be set, delete, sum, min or max: received ${describeValue(type)}`)
+  }
+}
+
+function prepareMutation(mutation: KvMutation, key: Buffer, serializer: Serializer, now: number, raw: boolean): PreparedMutation {
+  if (raw) assertMutationShape(mutation, mutation.type)
+  switch (mutation.type) {
+    case 'set': {
+      const expiresAt = expiresAtFor(mutation.expireIn, now)
+      const { bytes, encoding } = encodeValue(mutation.value, serializer)
+      return { type: 'set', key, value: bytes, encoding, version: 0, expiresAt }
+    }
+    case 'delete':
+      return { type: 'delete', key }
+    default:
+      return { type: mutation.type, key, operand: toOperand(mutation.type, mutation.value) }
+  }
+}
+
+/**
+ * Validates and encodes a commit. Throws `TypeError` / `RangeError` naming the check or mutation at fault (a plain
+ * set or delete: the key alone); touches no storage.
+ */
 export function prepareCommit(
   checks: readonly AtomicCheck[],
   mutations: readonly KvMutation[],
   serializer: Serializer,
   now: number,
+  source: CommitSource,
 ): PreparedCommit {
   if (checks.length > MAX_CHECKS) throw new RangeError(`Too many checks (max ${MAX_CHECKS}): received ${checks.length}`)
   if (mutations.length > MAX_MUTATIONS) {
@@ -69,50 +167,41 @@ export function prepareCommit(
   }
   let keyBytes = 0
   let totalBytes = 0
-  const preparedChecks = checks.map((check, i): PreparedCheck => {
-    if (typeof check !== 'object' || check === null) {
-      throw new TypeError(`check ${i} must be an object with key and versionstamp: received ${describeValue(check)}`)
+  const preparedChecks: PreparedCheck[] = []
+  for (let i = 0; i < checks.length; i++) {
+    const check = prepareCheck(checks[i], i)
+    keyBytes += check.key.length
+    totalBytes += check.key.length
+    preparedChecks.push(check)
+  }
+  const raw = source === 'raw'
+  const preparedMutations: PreparedMutation[] = []
+  for (let i = 0; i < mutations.length; i++) {
+    const mutation = mutations[i]
+    let prepared: PreparedMutation
+    // Shown in the error once it has been encoded.
+    let shownKey: KvKey | undefined
+    try {
+      assertMutation(mutation)
+      const key = encodeKey(mutation.key)
+      shownKey = mutation.key
+      assertKeySize(key, 'write')
+      prepared = prepareMutation(mutation, key, serializer, now, raw)
+    } catch (error) {
+      if (source === 'plain') throw error
+      throw located(error, 'mutation', i, (mutation as KvMutation | null)?.type, shownKey)
     }
-    const key = writeKey(check.key, 'check', i)
-    assertCheckVersionstamp(check.versionstamp)
-    keyBytes += key.length
-    totalBytes += key.length
-    return { key, versionstamp: check.versionstamp }
-  })
-  const preparedMutations = mutations.map((mutation, i): PreparedMutation => {
-    if (typeof mutation !== 'object' || mutation === null) {
-      throw new TypeError(`mutation ${i} must be an object: received ${describeValue(mutation)}`)
-    }
-    const type = mutation.type
-    if (!MUTATION_TYPES.has(type)) {
-      throw new TypeError(`mutation ${i} type must be set, delete, sum, min or max: received ${describeValue(type)}`)
-    }
-    const key = writeKey(mutation.key, 'mutation', i)
-    keyBytes += key.length
-    totalBytes += key.length
-    switch (mutation.type) {
-      case 'set': {
-        const expiresAt = expiresAtFor(mutation.expireIn, now)
-        const { bytes, encoding } = encodeValue(mutation.value, serializer)
-        totalBytes += bytes.length
-        return { type: 'set', key, value: bytes, encoding, version: 0, expiresAt }
-      }
-      case 'delete':
-        return { type: 'delete', key }
-      default: {
-        const operand = toOperand(mutation.type, mutation.value)
-        totalBytes += 8
-        return { type: mutation.type, key, operand }
-      }
-    }
-  })
+    keyBytes += prepared.key.length
+    totalBytes += prepared.key.length + (prepared.type === 'set' ? prepared.value.length : prepared.type === 'delete' ? 0 : 8)
+    preparedMutations.push(prepared)
+  }
   if (keyBytes > MAX_TOTAL_KEY_BYTES) {
     throw new RangeError(`Total key size too large (max ${MAX_TOTAL_KEY_BYTES} bytes): received ${keyBytes}`)
   }
   if (totalBytes > MAX_TOTAL_MUTATION_BYTES) {
     throw new RangeError(`Total mutation size too large (max ${MAX_TOTAL_MUTATION_BYTES} bytes): received ${totalBytes}`)
   }
-  return { checks: preparedChecks, mutations: preparedMutations }
+  return { checks: preparedChecks, mutations: preparedMutations, bytes: totalBytes }
 }
 
 function applyU64(type: 'sum' | 'min' | 'max', current: bigint | undefined, operand: bigint): bigint {
@@ -142,6 +231,7 @@ function currentRow(tx: WriteTransaction, plan: CommitPlan, key: Buffer, now: nu
 /**
  * Reads what a prepared commit needs inside a write transaction and computes its writes, writing nothing.
  * Returns null when a check fails; throws `TypeError` when a mutation cannot apply (sum on a non-KvU64).
+ * sum, min and max keep the expiry of the entry they update.
  */
 export function planCommit(tx: WriteTransaction, commit: PreparedCommit, now: number): CommitPlan | null {
   for (const check of commit.checks) {
@@ -150,7 +240,9 @@ export function planCommit(tx: WriteTransaction, commit: PreparedCommit, now: nu
     if (current !== check.versionstamp) return null
   }
   const plan: CommitPlan = []
-  for (const m of commit.mutations) {
+  const mutations = commit.mutations
+  for (let i = 0; i < mutations.length; i++) {
+    const m = mutations[i] as PreparedMutation
     if (m.type === 'set' || m.type === 'delete') {
       plan.push(m)
       continue
@@ -158,10 +250,12 @@ export function planCommit(tx: WriteTransaction, commit: PreparedCommit, now: nu
     // Later mutations see earlier ones of the same commit.
     const row = currentRow(tx, plan, m.key, now)
     if (row && row.encoding !== U64) {
-      throw new TypeError(`${m.type} needs a KvU64 at its key, but the stored value is not a KvU64`)
+      throw new TypeError(`mutation ${i} (${m.type} ${showKey(decodeKey(m.key))}): the stored value is not a KvU64`)
     }
     const result = applyU64(m.type, row ? decodeU64(row.value) : undefined, m.operand)
-    plan.push({ type: 'set', key: m.key, value: encodeU64(result), encoding: U64, version: 0, expiresAt: null })
+    // The counter keeps the expiry of the entry it updates (a rate-limit window); a new counter never expires.
+    const expiresAt = row ? row.expiresAt : null
+    plan.push({ type: 'set', key: m.key, value: encodeU64(result), encoding: U64, version: 0, expiresAt })
   }
   return plan
 }

@@ -14,6 +14,17 @@ export const MAX_MUTATIONS = 1000
 export const MAX_TOTAL_KEY_BYTES = 81_920
 /** Most bytes of keys and values in one atomic commit. */
 export const MAX_TOTAL_MUTATION_BYTES = 819_200
+/**
+ * Most commits written in one group transaction; the rest form the next group. Keeps one burst from holding the
+ * write lock (and the event loop) for long.
+ */
+export const MAX_GROUP_COMMITS = 1000
+/** Most bytes of keys and values in one group transaction (one commit alone may reach MAX_TOTAL_MUTATION_BYTES). */
+export const MAX_GROUP_BYTES = 4 * 1024 * 1024
+/** Size the WAL file is truncated back to after a checkpoint lets SQLite restart it (`journal_size_limit`). */
+export const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024
+/** Keys found expired by reads and kept for deletion with the next commit; more are left to the sweep. */
+export const MAX_FOUND_EXPIRED_KEYS = 1000
 /** Largest `batchSize` for `list`. */
 export const MAX_BATCH_SIZE = 1000
 /** Expired rows deleted per transaction by the sweep and `cleanup()`, so neither holds the write lock for long. */

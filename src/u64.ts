@@ -12,7 +12,9 @@ export class KvU64 {
   constructor(value: bigint) {
     if (typeof value !== 'bigint') throw new TypeError(`KvU64 value must be a bigint: received ${describeValue(value)}`)
     if (value < 0n || value > MAX_U64) {
-      throw new RangeError(`KvU64 value must be between 0 and 2^64-1: received ${value}n`)
+      // The usual reason for a negative KvU64 is a decrement, which sum does with a negative bigint.
+      const hint = value < 0n ? ' (to decrement a counter, use sum(key, -1n))' : ''
+      throw new RangeError(`KvU64 value must be between 0 and 2^64-1${hint}: received ${value}n`)
     }
     this.value = value
     Object.freeze(this)

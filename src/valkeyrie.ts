@@ -5,11 +5,11 @@ import { AtomicOperation } from './atomic.js'
 import { Collection, type CollectionOptions, type IdFor } from './collection/collection.js'
 import type { IndexDefinitions } from './collection/indexes.js'
 import type { SchemaOutput } from './collection/schema.js'
-import { prepareCommit } from './commit.js'
+import { type CommitSource, prepareCommit } from './commit.js'
 import { CommitQueue } from './commit-queue.js'
 import type { KvRow, MaybePromise, Storage } from './store.js'
 import { DatabaseClosedError, describeValue, StorageError } from './errors.js'
-import { ExpirySweeper, isLive } from './expiry.js'
+import { ExpirySweeper, expireInOf, isLive } from './expiry.js'
 import { encodeKey } from './key/codec.js'
 import { assertKeySize } from './key/range.js'
 import { MAX_GET_MANY_KEYS } from './limits.js'
@@ -103,7 +103,7 @@ export class Valkeyrie {
     this.#serializer = serializer
     this.#clock = clock
     this.#queue = new CommitQueue(storage, clock)
-    this.#sweeper = new ExpirySweeper(storage, clock, sweepInterval)
+    this.#sweeper = new ExpirySweeper(storage, clock, sweepInterval, () => this.#queue.forgetFound())
   }
 
   /**
@@ -197,17 +197,14 @@ export class Valkeyrie {
 
   /** Stores a value; `expireIn` (ms) makes it expire. */
   async set(key: KvKey, value: unknown, options?: KvSetOptions): Promise<KvCommitResult> {
-    if (options !== undefined && (typeof options !== 'object' || options === null)) {
-      throw new TypeError(`set options must be an object: received ${describeValue(options)}`)
-    }
-    const mutation: KvMutation =
-      options?.expireIn === undefined ? { type: 'set', key, value } : { type: 'set', key, value, expireIn: options.expireIn }
-    return (await this.#commit([], [mutation])) as KvCommitResult
+    const expireIn = expireInOf(options) as number | undefined
+    const mutation: KvMutation = expireIn === undefined ? { type: 'set', key, value } : { type: 'set', key, value, expireIn }
+    return (await this.#commit([], [mutation], 'plain')) as KvCommitResult
   }
 
   /** Deletes a key (whether or not it exists). */
   async delete(key: KvKey): Promise<void> {
-    await this.#commit([], [{ type: 'delete', key }])
+    await this.#commit([], [{ type: 'delete', key }], 'plain')
   }
 
   /**
@@ -236,7 +233,7 @@ export class Valkeyrie {
    * await db.atomic().check({ key: ['a'], versionstamp: null }).set(['a'], 1).sum(['count'], 1n).commit()
    */
   atomic(): AtomicOperation {
-    return new AtomicOperation((checks, mutations) => this.#commit(checks, mutations))
+    return new AtomicOperation((checks, mutations, source) => this.#commit(checks, mutations, source))
   }
 
   /**
@@ -271,14 +268,18 @@ export class Valkeyrie {
   ): Promise<KvCommitResult | KvCommitError> {
     if (!Array.isArray(checks)) throw new TypeError(`checks must be an array: received ${describeValue(checks)}`)
     if (!Array.isArray(mutations)) throw new TypeError(`mutations must be an array: received ${describeValue(mutations)}`)
-    return this.#commit(checks, mutations)
+    return this.#commit(checks, mutations, 'raw')
   }
 
   /** Validates a commit and queues it. Not `async`: returning the queue's promise as is saves two ticks per commit. */
-  #commit(checks: readonly AtomicCheck[], mutations: readonly KvMutation[]): Promise<KvCommitResult | KvCommitError> {
+  #commit(
+    checks: readonly AtomicCheck[],
+    mutations: readonly KvMutation[],
+    source: CommitSource,
+  ): Promise<KvCommitResult | KvCommitError> {
     try {
       this.#open()
-      return this.#queue.submit(prepareCommit(checks, mutations, this.#serializer, this.#clock()))
+      return this.#queue.submit(prepareCommit(checks, mutations, this.#serializer, this.#clock(), source))
     } catch (error) {
       return Promise.reject(error)
     }
@@ -300,7 +301,7 @@ export class Valkeyrie {
     const storage = this.#storage
     if (!storage) return
     this.#storage = undefined
-    this.#sweeper.stop()
+    await this.#sweeper.stop()
     await this.#queue.drain()
     await storage.close()
   }

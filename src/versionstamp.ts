@@ -40,6 +40,6 @@ export const isVersionstamp = (value: unknown): value is Versionstamp =>
 /** Throws `TypeError` unless `value` is a versionstamp or null (as an atomic check takes). */
 export function assertCheckVersionstamp(value: unknown): asserts value is Versionstamp | null {
   if (value !== null && !isVersionstamp(value)) {
-    throw new TypeError(`check versionstamp must be null or 20 lowercase hex digits: received ${describeValue(value)}`)
+    throw new TypeError(`versionstamp must be null or 20 lowercase hex digits: received ${describeValue(value)}`)
   }
 }

@@ -12,6 +12,7 @@ import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { getTableConfig } from 'drizzle-orm/sqlite-core'
 import { OpenError } from '../errors.js'
+import { WAL_SIZE_LIMIT_BYTES } from '../limits.js'
 import type { Durability } from '../types.js'
 import { prepareQueries, type KvDatabase, type KvQueries } from './queries.js'
 import { createKvTables, DEFAULT_TABLE_NAMES, type KvTableNames, type KvTables } from './schema.js'
@@ -221,6 +222,8 @@ function configure(client: Database.Database, { path, durability, busyTimeout }:
   }
   // better-sqlite3 does not keep `synchronous` across opens of a WAL file, so it is set on every open.
   client.pragma(`synchronous = ${synchronousFor(durability)}`)
+  // Without a limit the WAL keeps the size of the largest transaction ever written until the last connection closes.
+  client.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`)
 }
 
 const synchronousFor = (durability: Durability): string => (durability === 'full' ? 'FULL' : 'NORMAL')

@@ -2,6 +2,7 @@
  * Group commit keeps isolation: commits submitted together (one group, one SQLite transaction) give exactly the
  * results, versionstamps and final state of the same commits run one by one.
  */
+import { statSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type KvCommitError, type KvCommitResult, KvU64, type Valkeyrie } from '../../src/index.js'
@@ -90,4 +91,21 @@ describe('group commit', () => {
     expect([...stamps].sort()).toEqual(stamps)
     expect(await Array.fromAsync(db.list({ prefix: ['g'] }))).toHaveLength(200)
   })
+
+  it('bounds a group, so 150 concurrent large commits leave a small WAL', async () => {
+    const path = tempDbPath()
+    const db = await openTestDb(path, { durability: 'relaxed' })
+    // 12 values of 65,000 bytes: about 780 KB per commit, 117 MB in all.
+    const commits = Array.from({ length: 150 }, (_, c) => {
+      const op = db.atomic()
+      for (let i = 0; i < 12; i++) op.set(['big', c, i], new Uint8Array(65_000).fill(c))
+      return op.commit()
+    })
+    const results = await Promise.all(commits)
+    expect(results.every((r) => r.ok)).toBe(true)
+    const wal = statSync(`${path}-wal`).size
+    expect(wal).toBeLessThan(16 * 1024 * 1024)
+    const last = await db.get<Uint8Array>(['big', 149, 11])
+    expect(last.value?.[0]).toBe(149)
+  }, 60_000)
 })

@@ -45,7 +45,8 @@ describe('KvU64', () => {
     for (const bad of [-1n, MAX + 1n, -(1n << 64n), 1n << 100n]) {
       const error = thrown(() => new KvU64(bad))
       expect(error).toBeInstanceOf(RangeError)
-      expect(error.message).toBe(`KvU64 value must be between 0 and 2^64-1: received ${bad}n`)
+      const hint = bad < 0n ? ' (to decrement a counter, use sum(key, -1n))' : ''
+      expect(error.message).toBe(`KvU64 value must be between 0 and 2^64-1${hint}: received ${bad}n`)
     }
   })
 

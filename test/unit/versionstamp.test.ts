@@ -131,7 +131,7 @@ describe('assertCheckVersionstamp', () => {
     for (const [bad, received] of cases) {
       const error = thrown(() => assertCheckVersionstamp(bad))
       expect(error).toBeInstanceOf(TypeError)
-      expect(error.message).toBe(`check versionstamp must be null or 20 lowercase hex digits: received ${received}`)
+      expect(error.message).toBe(`versionstamp must be null or 20 lowercase hex digits: received ${received}`)
     }
   })
 })
