@@ -26,8 +26,11 @@ export function encodeU64(value: bigint): Buffer {
   return bytes
 }
 
-/** Decodes 8 little-endian bytes. */
-export const decodeU64 = (bytes: Uint8Array): bigint => Buffer.from(bytes.buffer, bytes.byteOffset, 8).readBigUInt64LE()
+/** Decodes 8 little-endian bytes; throws `TypeError` for any other length (a corrupt row). */
+export function decodeU64(bytes: Uint8Array): bigint {
+  if (bytes.byteLength !== 8) throw new TypeError(`a KvU64 is stored as 8 bytes: found ${bytes.byteLength}`)
+  return Buffer.from(bytes.buffer, bytes.byteOffset, 8).readBigUInt64LE()
+}
 
 /** Throws `TypeError` if a KvU64 sits anywhere inside `value` (it may only be a top-level value). */
 export function assertNoNestedU64(value: unknown): void {
@@ -71,8 +74,9 @@ export function encodeValue(value: unknown, serializer: Serializer): EncodedValu
   return { bytes, encoding: SERIALIZED }
 }
 
-/** Decodes stored bytes back to the value. */
+/** Decodes stored bytes back to the value. Throws for bytes no write produced (see entry.ts). */
 export function decodeValue(bytes: Uint8Array, encoding: number, serializer: Serializer): unknown {
+  if (encoding === SERIALIZED) return serializer.deserialize(bytes)
   if (encoding === U64) return new KvU64(decodeU64(bytes))
-  return serializer.deserialize(bytes)
+  throw new TypeError(`unknown value encoding ${encoding}`)
 }
