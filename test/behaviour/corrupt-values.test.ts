@@ -119,4 +119,37 @@ describe('corrupt stored values', () => {
     await db.set(['n'], new KvU64(7n))
     expect(((await db.get(['n'])).value as KvU64).value).toBe(7n)
   })
+
+  it('json: a tag whose payload toJson would never write is corrupt, found in time proportional to its size', async () => {
+    const rows = [
+      '{"$$":"Buffer","v":{"length":1e8}}', // once: 34 bytes that allocated 100 MB over seconds
+      '{"$$":"Uint8Array","v":{"length":1e8}}',
+      '{"$$":"ArrayBuffer","v":[1,2]}',
+      '{"$$":"Uint8Array","v":"not base64!"}',
+      '{"$$":"Buffer","v":"AA==","x":1}',
+      '{"$$":"bigint","v":"1e9"}',
+      '{"$$":"bigint","v":12}',
+      '{"$$":"number","v":"12"}',
+      '{"$$":"Date","v":5}',
+      '{"$$":"Date","v":"2020-01-01"}',
+      '{"$$":"RegExp","v":"a"}',
+      '{"$$":"RegExp","v":{"source":"a","flags":"q"}}',
+      '{"$$":"Map","v":[[1]]}',
+      '{"$$":"Map","v":"ab"}',
+      '{"$$":"Set","v":{"length":3}}',
+      '{"$$":"object","v":[1]}',
+      '{"$$":"object","v":{"a":1}}',
+      '{"$$":"undefined","v":1}',
+      '{"$$":7}',
+      '{"$$":"Symbol","v":"s"}',
+    ]
+    for (const row of rows) {
+      const db = await withCorruptB(jsonSerializer, (raw, marker) => setRow(raw, marker, Buffer.from(row)))
+      const started = performance.now()
+      const error = await rejection(db.get(['b']))
+      expect(error, row).toBeInstanceOf(CorruptValueError)
+      expect((error.cause as Error).message, row).toMatch(/^the json serializer found (a malformed|an unknown tag)|^Invalid flags/)
+      expect(performance.now() - started, row).toBeLessThan(100)
+    }
+  })
 })
