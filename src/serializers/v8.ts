@@ -49,6 +49,7 @@ class V8Check {
     this.#seen.add(value)
     switch (kind) {
       case 'object':
+        this.#walk.checkDepth(value)
         for (const key of Object.keys(value)) {
           this.#walk.enter(key)
           this.visit((value as Record<string, unknown>)[key])
@@ -56,6 +57,7 @@ class V8Check {
         }
         return
       case 'array': {
+        this.#walk.checkDepth(value)
         const array = value as unknown[]
         for (let i = 0; i < array.length; i++) {
           this.#walk.enter(i)
@@ -65,6 +67,7 @@ class V8Check {
         return
       }
       case 'Map': {
+        this.#walk.checkDepth(value)
         let i = 0
         for (const [k, v] of value as Map<unknown, unknown>) {
           this.#walk.at(mapKeyStep(i++), () => this.visit(k))
@@ -73,6 +76,7 @@ class V8Check {
         return
       }
       case 'Set': {
+        this.#walk.checkDepth(value)
         let i = 0
         for (const item of value as Set<unknown>) this.#walk.at(setStep(i++), () => this.visit(item))
         return
@@ -107,6 +111,7 @@ class V8Check {
       }
     }
     if (Object.hasOwn(error, 'cause')) {
+      this.#walk.checkDepth(value)
       this.#openErrors.add(error)
       this.#walk.at('cause', () => this.visit(error.cause))
       this.#openErrors.delete(error)

@@ -3,6 +3,7 @@
  * value it sits, and the `TypeError` that names the serializer, the part and its place when it cannot be kept.
  */
 import { describeValue } from '../errors.js'
+import { MAX_VALUE_DEPTH } from '../limits.js'
 import { KvU64 } from '../u64.js'
 
 /** The kinds of value the serializers tell apart. `other` is everything else: class instances, Error, WeakMap, ... */
@@ -105,6 +106,17 @@ export class ValueWalk {
     throw new TypeError(`the ${this.#serializer} serializer cannot store ${what}${where}${reason ? `: ${reason}` : ''}`)
   }
 
+  /**
+   * Throws `RangeError` if the container `value`, at the current place, is nested deeper than MAX_VALUE_DEPTH.
+   * Checked before its contents are visited, so the walk itself never recurses deeper than the limit.
+   */
+  checkDepth(value: unknown): void {
+    if (this.#path.length < MAX_VALUE_DEPTH) return
+    throw new RangeError(
+      `the ${this.#serializer} serializer cannot store a value nested more than ${MAX_VALUE_DEPTH} levels deep: found ${describePart(value)} at ${formatPath(this.#path)}`,
+    )
+  }
+
   /** Runs `visit` one step deeper in the value. */
   at<T>(step: PathStep, visit: () => T): T {
     this.#path.push(step)
@@ -122,8 +134,12 @@ export class ValueWalk {
     this.#path.pop()
   }
 
-  /** Marks `object` as open while its contents are visited; meeting it again inside itself is a circular reference. */
+  /**
+   * Marks `object` as open while its contents are visited; meeting it again inside itself is a circular reference.
+   * Also where the nesting limit is checked.
+   */
   open(object: object): void {
+    this.checkDepth(object)
     if (this.#open.has(object)) this.fail(object, undefined, 'a circular reference')
     this.#open.add(object)
   }
