@@ -12,7 +12,7 @@
 import { deserialize, serialize } from 'node:v8'
 import { describeValue } from '../errors.js'
 import { defineSerializer, refusesNestedU64 } from './serializer.js'
-import { kindOf, mapKeyStep, mapValueStep, setStep, ValueWalk } from './value-walk.js'
+import { enumerableSymbolKey, kindOf, mapKeyStep, mapValueStep, setStep, ValueWalk } from './value-walk.js'
 
 const ERROR_PROTOTYPES = new Set<object>(
   [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError].map((type) => type.prototype),
@@ -50,6 +50,7 @@ class V8Check {
     switch (kind) {
       case 'object':
         this.#walk.checkDepth(value)
+        this.#walk.checkSymbolKeys(value)
         for (const key of Object.keys(value)) {
           this.#walk.enter(key)
           this.visit((value as Record<string, unknown>)[key])
@@ -58,6 +59,7 @@ class V8Check {
         return
       case 'array': {
         this.#walk.checkDepth(value)
+        this.#walk.checkSymbolKeys(value)
         const array = value as unknown[]
         for (let i = 0; i < array.length; i++) {
           this.#walk.enter(i)
@@ -130,8 +132,10 @@ const isKeptPrimitive = (value: unknown): boolean =>
 function isFlatPlainValue(value: unknown): boolean {
   if (isKeptPrimitive(value)) return true
   const prototype = Object.getPrototypeOf(value) as object | null
+  if (prototype !== Array.prototype && prototype !== Object.prototype) return false
+  // Symbol-keyed properties, which V8 drops, send the value to the walk that refuses them.
+  if (enumerableSymbolKey(value as object) !== undefined) return false
   if (prototype === Array.prototype) return (value as unknown[]).every(isKeptPrimitive)
-  if (prototype !== Object.prototype) return false
   for (const key in value as object) if (!isKeptPrimitive((value as Record<string, unknown>)[key])) return false
   return true
 }

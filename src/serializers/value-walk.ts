@@ -60,6 +60,13 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
   else target[key] = value
 }
 
+/** The first enumerable symbol-keyed own property of an object, which no serializer stores. */
+export function enumerableSymbolKey(object: object): symbol | undefined {
+  const symbols = Object.getOwnPropertySymbols(object)
+  for (const symbol of symbols) if (Object.prototype.propertyIsEnumerable.call(object, symbol)) return symbol
+  return undefined
+}
+
 /** Names a part of a value for a message: `a function`, `an Error`, `a URL`, `-0`, `5n`. */
 export function describePart(value: unknown): string {
   if (Object.is(value, -0)) return '-0'
@@ -134,6 +141,12 @@ export class ValueWalk {
     this.#path.pop()
   }
 
+  /** Throws `TypeError` if the plain object or array `object` has an enumerable symbol-keyed property (it would be lost). */
+  checkSymbolKeys(object: object): void {
+    const symbol = enumerableSymbolKey(object)
+    if (symbol !== undefined) this.fail(object, 'symbol-keyed properties are not stored', `a property keyed by ${String(symbol)}`)
+  }
+
   /**
    * Marks `object` as open while its contents are visited; meeting it again inside itself is a circular reference.
    * Also where the nesting limit is checked.
@@ -150,10 +163,13 @@ export class ValueWalk {
 
   /**
    * Maps the elements of an array. Returns the array itself when `visit` changed none of them, else a copy.
-   * A hole in a sparse array fails: every serializer but V8 would read it back as `undefined` or `null`.
+   * A hole in a sparse array fails: every serializer but V8 would read it back as `undefined` or `null`. So does a
+   * symbol-keyed property. Other properties beyond the elements are not looked for (that costs an `Object.keys` of
+   * every array) and are dropped, as documented.
    */
   array(array: readonly unknown[], visit: (item: unknown) => unknown): unknown[] {
     this.open(array)
+    this.checkSymbolKeys(array)
     let out: unknown[] | undefined
     for (let i = 0; i < array.length; i++) {
       const item = array[i]
@@ -171,11 +187,12 @@ export class ValueWalk {
   }
 
   /**
-   * Maps the own enumerable string-keyed properties of a plain object. Returns the object itself when `visit`
+   * Maps the own enumerable string-keyed properties of a plain object; an enumerable symbol-keyed one fails. Returns the object itself when `visit`
    * changed none of them, else a copy (with `Object.prototype`, keeping a `__proto__` key as an own property).
    */
   object(object: object, visit: (value: unknown, key: string) => unknown): object {
     this.open(object)
+    this.checkSymbolKeys(object)
     const source = object as Record<string, unknown>
     const keys = Object.keys(source)
     let out: Record<string, unknown> | undefined

@@ -121,6 +121,9 @@ export const CASES = {
   emptyArray: () => [],
   arrayWithUndefined: () => [undefined, 1, undefined],
   sparseArray: () => [1, , 3],
+  symbolKeyedProperty: () => ({ a: 1, [Symbol.for('tag')]: 2 }),
+  arrayWithSymbolKey: () => Object.assign([1, 2], { [Symbol.for('tag')]: 3 }),
+  arrayWithExtraProperty: () => Object.assign([1, 2], { extra: 'x' }),
   sharedReference: () => {
     const shared = { n: 1 }
     return { a: shared, b: shared }
