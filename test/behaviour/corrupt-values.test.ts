@@ -152,4 +152,27 @@ describe('corrupt stored values', () => {
       expect(performance.now() - started, row).toBeLessThan(100)
     }
   })
+
+  it('binary serializers: a length header claiming far more than the row holds is corrupt, found at once', async () => {
+    const rows: [Serializer, string][] = [
+      [msgpackrSerializer, 'ddffffffff01'], // array of 2^32-1 elements
+      [msgpackrSerializer, 'dfffffffff'], // map of 2^32-1 entries
+      [msgpackrSerializer, 'dbffffffff61'], // string of 4 GB
+      [msgpackrSerializer, 'c6ffffffff61'], // binary of 4 GB
+      [cborXSerializer, '9bffffffffffffffff01'], // array of 2^64-1 elements
+      [cborXSerializer, '9a05f5e10001'], // array of 10^8 elements
+      [cborXSerializer, 'baffffffff01'], // map of 2^32-1 entries
+      [cborXSerializer, '5affffffff01'], // byte string of 4 GB
+      [cborXSerializer, 'd901029affffffff'], // Set (tag 258) of 2^32-1 elements
+      [bsonSerializer, 'ffffff7f0000'], // document of 2 GB
+      [bsonSerializer, '11000000027600ffffff7f61000000'], // string of 2 GB
+      [bsonSerializer, '11000000057600ffffff7f0061000000'], // binary of 2 GB
+    ]
+    for (const [serializer, hex] of rows) {
+      const db = await withCorruptB(serializer, (raw, marker) => setRow(raw, marker, Buffer.from(hex, 'hex')))
+      const started = performance.now()
+      expect(await rejection(db.get(['b'])), hex).toBeInstanceOf(CorruptValueError)
+      expect(performance.now() - started, hex).toBeLessThan(1000)
+    }
+  })
 })
