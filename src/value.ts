@@ -57,9 +57,17 @@ export function assertNoNestedU64(value: unknown, serializer: string): void {
       let i = 0
       for (const x of v) walk.at(setStep(i++), () => visit(x))
     } else if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) walk.at(i, () => visit(v[i]))
+      for (let i = 0; i < v.length; i++) {
+        walk.enter(i)
+        visit(v[i])
+        walk.leave()
+      }
     } else {
-      for (const key of Object.keys(v)) walk.at(key, () => visit((v as Record<string, unknown>)[key]))
+      for (const key of Object.keys(v)) {
+        walk.enter(key)
+        visit((v as Record<string, unknown>)[key])
+        walk.leave()
+      }
     }
   }
   visit(value)
