@@ -33,6 +33,21 @@ export class StorageError extends ValkeyrieError {
   }
 }
 
+/**
+ * A stored value could not be decoded (its bytes are corrupt, or were not written by this serializer). The row
+ * stays as it is: `delete(key)` removes it, and a listing can resume past it (see README "Listing").
+ */
+export class CorruptValueError extends StorageError {
+  override name = 'CorruptValueError'
+  /** The full key of the entry. */
+  readonly key: KvKey
+  constructor(key: KvKey, options: ErrorOptions) {
+    super('read', options)
+    this.message = `value at ${formatKey(key)} cannot be decoded: ${describeCause(options.cause)}`
+    this.key = key
+  }
+}
+
 /** A value does not match its collection's schema (when written, or when read with `validateOnRead`). */
 export class ValidationError extends ValkeyrieError {
   override name = 'ValidationError'

@@ -9,6 +9,7 @@ export {
   DatabaseClosedError,
   OpenError,
   StorageError,
+  CorruptValueError,
   ValidationError,
   UniqueConstraintError,
   WriteConflictError,

@@ -4,6 +4,12 @@
 export const MAX_KEY_BYTES = 2048
 /** Largest serialized value. */
 export const MAX_VALUE_BYTES = 65_536
+/**
+ * Most levels of nesting in a value: objects, arrays, Maps, Sets and Error causes inside each other (the value
+ * itself is level 1). Every serializer reads back far deeper values (measured on Node 20: at least 1,353 levels in
+ * a fresh process and 858 from a stack already 5,000 frames deep), so whatever is written can be read back.
+ */
+export const MAX_VALUE_DEPTH = 128
 /** Most keys in one `getMany`. */
 export const MAX_GET_MANY_KEYS = 10
 /** Most checks in one atomic commit. */

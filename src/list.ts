@@ -1,33 +1,36 @@
 /** `list`: an async iterator that streams a key range in batches, with a cursor for resuming (SPEC §5). */
 import type { KvRow, RangeQuery } from './store.js'
+import { toEntry } from './entry.js'
 import { describeValue } from './errors.js'
 import { isLive } from './expiry.js'
 import { decodeKey } from './key/codec.js'
 import { applyCursor, encodeCursor, resolveSelector, type KeyRange } from './key/range.js'
 import { DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE } from './limits.js'
 import type { KvEntry, KvListOptions, KvListSelector } from './types.js'
-import { toVersionstamp } from './versionstamp.js'
+import type { Serializer } from './serializers/serializer.js'
 
 /** What the iterator needs from its database. */
 export interface ListSource {
   /** Reads a batch; rejects if the database is closed or the store fails. */
   readRange(query: RangeQuery): Promise<KvRow[]>
   now(): number
-  decode(row: KvRow): unknown
+  /** Decodes the values (see entry.ts). */
+  serializer: Serializer
   /** Called for each expired row a batch met. */
   foundExpired(key: Buffer): void
 }
 
-function positiveInteger(value: unknown, name: string, max = Infinity): number | undefined {
+function positiveInteger(value: unknown, name: string, max?: number): number | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw new TypeError(`${name} must be a positive integer: received ${describeValue(value)}`)
   }
-  if (value < 1 || value > max) {
-    throw new RangeError(`${name} must be between 1 and ${max}: received ${value}`)
-  }
+  if (value < 1) throw new RangeError(`${name} must be a positive integer: received ${value}`)
+  if (max !== undefined && value > max) throw new RangeError(`${name} must be at most ${max}: received ${value}`)
   return value
 }
+
+const OPTION_NAMES = new Set<string>(['limit', 'cursor', 'reverse', 'batchSize'] satisfies (keyof KvListOptions)[])
 
 /** Validated list options. */
 interface ListPlan {
@@ -43,6 +46,9 @@ interface ListPlan {
 function planList(selector: KvListSelector, options: KvListOptions = {}): ListPlan {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`list options must be an object: received ${describeValue(options)}`)
+  }
+  for (const name in options) {
+    if (!OPTION_NAMES.has(name)) throw new TypeError(`unknown list option ${JSON.stringify(name)}`)
   }
   const range = resolveSelector(selector)
   const reverse = options.reverse ?? false
@@ -101,13 +107,9 @@ export class KvListIterator<T = unknown> implements AsyncIterableIterator<KvEntr
   #result(row: KvRow | undefined): IteratorResult<KvEntry<T>, undefined> {
     if (!row) return { done: true, value: undefined }
     this.#remaining--
+    // Moved past the row before decoding it, so a CorruptValueError leaves the cursor after the bad entry.
     this.#lastKey = row.key
-    const entry: KvEntry<T> = {
-      key: decodeKey(row.key),
-      value: this.#source.decode(row) as T,
-      versionstamp: toVersionstamp(row.version),
-    }
-    return { done: false, value: entry }
+    return { done: false, value: toEntry<T>(decodeKey(row.key), row, this.#source.serializer) }
   }
 
   /** The next live row of the current batch, if it has one. */

@@ -18,8 +18,7 @@ import { serializerName, type Serializer } from './serializers/serializer.js'
 import { v8Serializer } from './serializers/v8.js'
 import { openStorage, validateStorageOptions, type StorageOptions } from './open-storage.js'
 import type { DriverFactory } from './driver.js'
-import { decodeValue } from './value.js'
-import { toVersionstamp } from './versionstamp.js'
+import { toEntry } from './entry.js'
 
 /** Options of `Valkeyrie.open`. */
 export interface ValkeyrieOptions extends StorageOptions {
@@ -157,15 +156,9 @@ export class Valkeyrie {
   }
 
   #entry<T>(key: KvKey, bytes: Buffer, row: KvRow | undefined, now: number): KvEntryMaybe<T> {
-    if (row && isLive(row, now)) {
-      return { key: [...key], value: this.#decode(row) as T, versionstamp: toVersionstamp(row.version) }
-    }
+    if (row && isLive(row, now)) return toEntry<T>([...key], row, this.#serializer)
     if (row) this.#queue.purgeFound(bytes)
     return { key: [...key], value: null, versionstamp: null }
-  }
-
-  #decode(row: KvRow): unknown {
-    return decodeValue(row.value, row.encoding, this.#serializer)
   }
 
   /** Reads one key: its entry, or `{ key, value: null, versionstamp: null }` when absent or expired. */
@@ -218,7 +211,7 @@ export class Valkeyrie {
       {
         readRange: async (query) => this.#read((s) => s.readRange(query)),
         now: this.#clock,
-        decode: (row) => this.#decode(row),
+        serializer: this.#serializer,
         foundExpired: (key) => this.#queue.purgeFound(key),
       },
       selector,

@@ -92,41 +92,92 @@ function toJson(value: unknown, walk: ValueWalk): Json {
   }
 }
 
+// What a tag's payload may be, exactly as toJson writes it. Anything else is a corrupt value: decoding it as it
+// came would let a few stored bytes cost unbounded work (Buffer.from({length: 1e9}) allocates a gigabyte).
+const NUMBER_PAYLOADS = new Set(['NaN', 'Infinity', '-Infinity', '-0'])
+const BIGINT_PAYLOAD = /^-?(?:0|[1-9][0-9]*)$/
+const TAGS = new Set(['undefined', 'number', 'bigint', 'Uint8Array', 'Buffer', 'ArrayBuffer', 'Date', 'RegExp', 'Map', 'Set', 'object'])
+
+const malformed = (type: string): never => {
+  throw new TypeError(`the json serializer found a malformed ${JSON.stringify(type)} tag`)
+}
+
+const isObject = (json: Json | undefined): json is { [key: string]: Json } =>
+  typeof json === 'object' && json !== null && !Array.isArray(json)
+
+/** The number of own keys, without allocating them. */
+function keyCount(json: { [key: string]: Json }): number {
+  let count = 0
+  for (const _ in json) count++
+  return count
+}
+
+/** Bytes from base64, only as `base64()` writes it: anything else is malformed rather than decoded leniently. */
+function fromBase64(type: string, v: Json | undefined): Buffer {
+  if (typeof v !== 'string') return malformed(type)
+  const bytes = Buffer.from(v, 'base64')
+  if (bytes.toString('base64') !== v) return malformed(type)
+  return bytes
+}
+
 function fromJson(json: Json): unknown {
   if (json === null || typeof json !== 'object') return json
   if (Array.isArray(json)) return json.map(fromJson)
   const type = json[TAG]
   if (type === undefined) return fromJsonObject(json)
-  const v = json.v as Json
+  if (typeof type !== 'string' || !TAGS.has(type)) {
+    throw new TypeError(`the json serializer found an unknown tag ${JSON.stringify(type)}`)
+  }
+  const v = json.v
+  if (keyCount(json) !== (type === 'undefined' ? 1 : 2) || (type !== 'undefined' && v === undefined)) malformed(type)
   switch (type) {
     case 'undefined':
       return undefined
     case 'number':
+      if (typeof v !== 'string' || !NUMBER_PAYLOADS.has(v)) malformed(type)
       return Number(v)
     case 'bigint':
+      if (typeof v !== 'string' || !BIGINT_PAYLOAD.test(v)) malformed(type)
       return BigInt(v as string)
     case 'Uint8Array':
-      return new Uint8Array(Buffer.from(v as string, 'base64'))
+      return new Uint8Array(fromBase64(type, v))
     case 'Buffer':
-      return Buffer.from(v as string, 'base64')
+      return fromBase64(type, v)
     case 'ArrayBuffer': {
-      const bytes = Buffer.from(v as string, 'base64')
+      const bytes = fromBase64(type, v)
       return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
     }
-    case 'Date':
-      return new Date(v === null ? NaN : (v as string))
-    case 'RegExp': {
-      const { source, flags } = v as { source: string; flags: string }
-      return new RegExp(source, flags)
+    case 'Date': {
+      if (v === null) return new Date(NaN)
+      if (typeof v !== 'string') return malformed(type)
+      const date = new Date(v)
+      if (Number.isNaN(date.getTime()) || date.toISOString() !== v) malformed(type)
+      return date
     }
-    case 'Map':
-      return new Map((v as Json[][]).map(([k, val]) => [fromJson(k as Json), fromJson(val as Json)]))
+    case 'RegExp': {
+      if (!isObject(v) || keyCount(v) !== 2 || typeof v.source !== 'string' || typeof v.flags !== 'string') {
+        return malformed(type)
+      }
+      return new RegExp(v.source, v.flags)
+    }
+    case 'Map': {
+      if (!Array.isArray(v)) return malformed(type)
+      const map = new Map<unknown, unknown>()
+      for (const entry of v) {
+        if (!Array.isArray(entry) || entry.length !== 2) malformed(type)
+        const [k, item] = entry as [Json, Json]
+        map.set(fromJson(k), fromJson(item))
+      }
+      return map
+    }
     case 'Set':
-      return new Set((v as Json[]).map(fromJson))
+      if (!Array.isArray(v)) return malformed(type)
+      return new Set(v.map(fromJson))
     case 'object':
-      return fromJsonObject(v as { [key: string]: Json })
+      if (!isObject(v) || !Object.hasOwn(v, TAG)) return malformed(type)
+      return fromJsonObject(v)
     default:
-      throw new TypeError(`the json serializer found an unknown tag ${JSON.stringify(type)}`)
+      return malformed(type)
   }
 }
 

@@ -12,7 +12,7 @@
 import { deserialize, serialize } from 'node:v8'
 import { describeValue } from '../errors.js'
 import { defineSerializer, refusesNestedU64 } from './serializer.js'
-import { kindOf, mapKeyStep, mapValueStep, setStep, ValueWalk } from './value-walk.js'
+import { enumerableSymbolKey, kindOf, mapKeyStep, mapValueStep, setStep, ValueWalk } from './value-walk.js'
 
 const ERROR_PROTOTYPES = new Set<object>(
   [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError].map((type) => type.prototype),
@@ -49,6 +49,8 @@ class V8Check {
     this.#seen.add(value)
     switch (kind) {
       case 'object':
+        this.#walk.checkDepth(value)
+        this.#walk.checkSymbolKeys(value)
         for (const key of Object.keys(value)) {
           this.#walk.enter(key)
           this.visit((value as Record<string, unknown>)[key])
@@ -56,6 +58,8 @@ class V8Check {
         }
         return
       case 'array': {
+        this.#walk.checkDepth(value)
+        this.#walk.checkSymbolKeys(value)
         const array = value as unknown[]
         for (let i = 0; i < array.length; i++) {
           this.#walk.enter(i)
@@ -65,6 +69,7 @@ class V8Check {
         return
       }
       case 'Map': {
+        this.#walk.checkDepth(value)
         let i = 0
         for (const [k, v] of value as Map<unknown, unknown>) {
           this.#walk.at(mapKeyStep(i++), () => this.visit(k))
@@ -73,6 +78,7 @@ class V8Check {
         return
       }
       case 'Set': {
+        this.#walk.checkDepth(value)
         let i = 0
         for (const item of value as Set<unknown>) this.#walk.at(setStep(i++), () => this.visit(item))
         return
@@ -107,6 +113,7 @@ class V8Check {
       }
     }
     if (Object.hasOwn(error, 'cause')) {
+      this.#walk.checkDepth(value)
       this.#openErrors.add(error)
       this.#walk.at('cause', () => this.visit(error.cause))
       this.#openErrors.delete(error)
@@ -125,8 +132,10 @@ const isKeptPrimitive = (value: unknown): boolean =>
 function isFlatPlainValue(value: unknown): boolean {
   if (isKeptPrimitive(value)) return true
   const prototype = Object.getPrototypeOf(value) as object | null
+  if (prototype !== Array.prototype && prototype !== Object.prototype) return false
+  // Symbol-keyed properties, which V8 drops, send the value to the walk that refuses them.
+  if (enumerableSymbolKey(value as object) !== undefined) return false
   if (prototype === Array.prototype) return (value as unknown[]).every(isKeptPrimitive)
-  if (prototype !== Object.prototype) return false
   for (const key in value as object) if (!isKeptPrimitive((value as Record<string, unknown>)[key])) return false
   return true
 }

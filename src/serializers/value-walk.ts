@@ -3,6 +3,7 @@
  * value it sits, and the `TypeError` that names the serializer, the part and its place when it cannot be kept.
  */
 import { describeValue } from '../errors.js'
+import { MAX_VALUE_DEPTH } from '../limits.js'
 import { KvU64 } from '../u64.js'
 
 /** The kinds of value the serializers tell apart. `other` is everything else: class instances, Error, WeakMap, ... */
@@ -59,6 +60,13 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
   else target[key] = value
 }
 
+/** The first enumerable symbol-keyed own property of an object, which no serializer stores. */
+export function enumerableSymbolKey(object: object): symbol | undefined {
+  const symbols = Object.getOwnPropertySymbols(object)
+  for (const symbol of symbols) if (Object.prototype.propertyIsEnumerable.call(object, symbol)) return symbol
+  return undefined
+}
+
 /** Names a part of a value for a message: `a function`, `an Error`, `a URL`, `-0`, `5n`. */
 export function describePart(value: unknown): string {
   if (Object.is(value, -0)) return '-0'
@@ -105,6 +113,17 @@ export class ValueWalk {
     throw new TypeError(`the ${this.#serializer} serializer cannot store ${what}${where}${reason ? `: ${reason}` : ''}`)
   }
 
+  /**
+   * Throws `RangeError` if the container `value`, at the current place, is nested deeper than MAX_VALUE_DEPTH.
+   * Checked before its contents are visited, so the walk itself never recurses deeper than the limit.
+   */
+  checkDepth(value: unknown): void {
+    if (this.#path.length < MAX_VALUE_DEPTH) return
+    throw new RangeError(
+      `the ${this.#serializer} serializer cannot store a value nested more than ${MAX_VALUE_DEPTH} levels deep: found ${describePart(value)} at ${formatPath(this.#path)}`,
+    )
+  }
+
   /** Runs `visit` one step deeper in the value. */
   at<T>(step: PathStep, visit: () => T): T {
     this.#path.push(step)
@@ -122,8 +141,18 @@ export class ValueWalk {
     this.#path.pop()
   }
 
-  /** Marks `object` as open while its contents are visited; meeting it again inside itself is a circular reference. */
+  /** Throws `TypeError` if the plain object or array `object` has an enumerable symbol-keyed property (it would be lost). */
+  checkSymbolKeys(object: object): void {
+    const symbol = enumerableSymbolKey(object)
+    if (symbol !== undefined) this.fail(object, 'symbol-keyed properties are not stored', `a property keyed by ${String(symbol)}`)
+  }
+
+  /**
+   * Marks `object` as open while its contents are visited; meeting it again inside itself is a circular reference.
+   * Also where the nesting limit is checked.
+   */
   open(object: object): void {
+    this.checkDepth(object)
     if (this.#open.has(object)) this.fail(object, undefined, 'a circular reference')
     this.#open.add(object)
   }
@@ -134,10 +163,13 @@ export class ValueWalk {
 
   /**
    * Maps the elements of an array. Returns the array itself when `visit` changed none of them, else a copy.
-   * A hole in a sparse array fails: every serializer but V8 would read it back as `undefined` or `null`.
+   * A hole in a sparse array fails: every serializer but V8 would read it back as `undefined` or `null`. So does a
+   * symbol-keyed property. Other properties beyond the elements are not looked for (that costs an `Object.keys` of
+   * every array) and are dropped, as documented.
    */
   array(array: readonly unknown[], visit: (item: unknown) => unknown): unknown[] {
     this.open(array)
+    this.checkSymbolKeys(array)
     let out: unknown[] | undefined
     for (let i = 0; i < array.length; i++) {
       const item = array[i]
@@ -155,11 +187,12 @@ export class ValueWalk {
   }
 
   /**
-   * Maps the own enumerable string-keyed properties of a plain object. Returns the object itself when `visit`
+   * Maps the own enumerable string-keyed properties of a plain object; an enumerable symbol-keyed one fails. Returns the object itself when `visit`
    * changed none of them, else a copy (with `Object.prototype`, keeping a `__proto__` key as an own property).
    */
   object(object: object, visit: (value: unknown, key: string) => unknown): object {
     this.open(object)
+    this.checkSymbolKeys(object)
     const source = object as Record<string, unknown>
     const keys = Object.keys(source)
     let out: Record<string, unknown> | undefined

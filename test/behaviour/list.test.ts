@@ -169,6 +169,22 @@ describe('list', () => {
     expect(() => db.list({ prefix: 'a' as never })).toThrow(TypeError)
   })
 
+  it('names an unknown option, and says "a positive integer" with the value received for limit and batchSize', async () => {
+    const db = await openTestDb()
+    expect(() => db.list({ prefix: ['a'] }, { limt: 2 } as never)).toThrow(new TypeError('unknown list option "limt"'))
+    expect(() => db.list({ prefix: ['a'] }, { limit: 0 })).toThrow(new RangeError('limit must be a positive integer: received 0'))
+    expect(() => db.list({ prefix: ['a'] }, { limit: -3 })).toThrow(new RangeError('limit must be a positive integer: received -3'))
+    expect(() => db.list({ prefix: ['a'] }, { batchSize: 0 })).toThrow(
+      new RangeError('batchSize must be a positive integer: received 0'),
+    )
+    expect(() => db.list({ prefix: ['a'] }, { batchSize: 1001 })).toThrow(
+      new RangeError('batchSize must be at most 1000: received 1001'),
+    )
+    expect(() => db.list({ prefix: ['a'] }, { limit: Infinity })).toThrow(
+      new TypeError('limit must be a positive integer: received Infinity'),
+    )
+  })
+
   it('gives the cursor of the last entry yielded even when the listing stops early', async () => {
     const db = await openTestDb()
     for (let i = 0; i < 5; i++) await db.set(['c', i], i)

@@ -4,6 +4,7 @@ import {
   jsonSerializer,
   KvU64,
   type SerializedStruct,
+  limits,
   type Serializer,
   v8Serializer,
   Valkeyrie,
@@ -275,6 +276,23 @@ describe('serializers', () => {
       expect((await Array.fromAsync(again.list({ prefix: ['users'] }))).map((e) => e.value)).toEqual([
         { name: 'Ada', tags: ['math'] },
       ])
+    })
+
+    it('holds values to the nesting limit too, before calling serialize', async () => {
+      const db = await openTestDb(undefined, { serializer: myCustomSerializer })
+      const nest = (levels: number): unknown => {
+        let value: unknown = 1
+        for (let i = 0; i < levels; i++) value = { a: value }
+        return value
+      }
+      await db.set(['ok'], nest(limits.MAX_VALUE_DEPTH))
+      expect((await db.get(['ok'])).value).toEqual(nest(limits.MAX_VALUE_DEPTH))
+      for (const levels of [limits.MAX_VALUE_DEPTH + 1, 100_000]) {
+        const error = await rejection(db.set(['deep'], nest(levels)))
+        expect(error).toBeInstanceOf(RangeError)
+        expect(error.message).toMatch(/^the custom serializer cannot store a value nested more than 128 levels deep: found an object at value(\.a){128}$/)
+      }
+      expect((await db.get(['deep'])).value).toBeNull()
     })
 
     it('records a serializer without a name as "custom"', async () => {

@@ -121,6 +121,9 @@ export const CASES = {
   emptyArray: () => [],
   arrayWithUndefined: () => [undefined, 1, undefined],
   sparseArray: () => [1, , 3],
+  symbolKeyedProperty: () => ({ a: 1, [Symbol.for('tag')]: 2 }),
+  arrayWithSymbolKey: () => Object.assign([1, 2], { [Symbol.for('tag')]: 3 }),
+  arrayWithExtraProperty: () => Object.assign([1, 2], { extra: 'x' }),
   sharedReference: () => {
     const shared = { n: 1 }
     return { a: shared, b: shared }
@@ -272,6 +275,63 @@ export function serializerContract(serializer: Serializer, table: ContractTable)
         expect(error).toBeInstanceOf(RangeError)
         expect(error.message).toMatch(/^Value too large \(max 65536 bytes\)/)
         expect((await db.get(['too-big'])).value).toBeNull()
+      })
+    })
+
+    describe('nesting depth', () => {
+      const MAX = limits.MAX_VALUE_DEPTH
+      const deepObject = (levels: number): unknown => {
+        let value: unknown = 'leaf'
+        for (let i = 0; i < levels; i++) value = { a: value }
+        return value
+      }
+      const deepArray = (levels: number): unknown => {
+        let value: unknown = 'leaf'
+        for (let i = 0; i < levels; i++) value = [value]
+        return value
+      }
+      /** Runs `fn` under `frames` extra stack frames, as a caller deep in its own recursion would. */
+      const underDeepStack = <T>(frames: number, fn: () => T): T => (frames === 0 ? fn() : underDeepStack(frames - 1, fn))
+
+      it(`stores and reads back a value nested ${MAX} levels deep, also from a deep stack`, async () => {
+        const db = await open()
+        for (const [label, make] of [['object', deepObject], ['array', deepArray]] as const) {
+          await db.set(['deep', label], make(MAX))
+          expect((await db.get(['deep', label])).value, label).toStrictEqual(make(MAX))
+          const bytes = serializer.serialize(make(MAX))
+          expect(underDeepStack(5000, () => serializer.deserialize(bytes)), label).toStrictEqual(make(MAX))
+          const read = await underDeepStack(5000, () => db.get(['deep', label]))
+          expect(read.value, label).toStrictEqual(make(MAX))
+        }
+        const listed = await Array.fromAsync(db.list({ prefix: ['deep'] }))
+        expect(listed.map((e) => e.value)).toStrictEqual([deepArray(MAX), deepObject(MAX)])
+      })
+
+      it(`refuses a value nested ${MAX + 1} levels deep with a RangeError naming the limit and the path, and writes nothing`, async () => {
+        const db = await open()
+        const cases: [unknown, RegExp][] = [
+          [deepObject(MAX + 1), new RegExp(`found an object at value(\\.a){${MAX}}$`)],
+          [deepArray(MAX + 1), new RegExp(`found an array at value(\\[0\\]){${MAX}}$`)],
+          [{ list: [deepObject(MAX - 1)] }, new RegExp(`found an object at value\\.list\\[0\\](\\.a){${MAX - 2}}$`)],
+        ]
+        for (const [value, path] of cases) {
+          const error = await rejection(db.set(['deep'], value))
+          expect(error).toBeInstanceOf(RangeError)
+          expect(error.message).toMatch(
+            new RegExp(`^the ${name} serializer cannot store a value nested more than ${MAX} levels deep: `),
+          )
+          expect(error.message).toMatch(path)
+          expect(() => serializer.serialize(value)).toThrow(RangeError)
+        }
+        expect(await db.get(['deep'])).toEqual({ key: ['deep'], value: null, versionstamp: null })
+      })
+
+      it('refuses a value nested 100,000 levels deep with the same RangeError, not a stack overflow', async () => {
+        const db = await open()
+        for (const value of [deepObject(100_000), deepArray(100_000)]) {
+          const error = await rejection(db.set(['deep'], value))
+          expect(error.message).toMatch(new RegExp(`nested more than ${MAX} levels deep`))
+        }
       })
     })
 

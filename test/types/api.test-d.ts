@@ -1,6 +1,9 @@
 import { expectTypeOf, test } from 'vitest'
 import {
   type AtomicOperation,
+  CorruptValueError,
+  type KvKey,
+  StorageError,
   type KvCommitError,
   type KvCommitResult,
   type KvEntry,
@@ -29,6 +32,14 @@ test('writes and commits return their documented results', async () => {
   expectTypeOf(await db.atomic().sum(['c'], 1n).min(['c'], new KvU64(1n)).commit()).toEqualTypeOf<
     KvCommitResult | KvCommitError
   >()
+})
+
+test('a CorruptValueError is a StorageError that carries the key', () => {
+  expectTypeOf<CorruptValueError>().toMatchTypeOf<StorageError>()
+  expectTypeOf<CorruptValueError['key']>().toEqualTypeOf<KvKey>()
+  expectTypeOf(new CorruptValueError(['a'], { cause: new Error('x') })).toEqualTypeOf<CorruptValueError>()
+  // @ts-expect-error a list option that does not exist
+  void (null as unknown as Valkeyrie).list({ prefix: [] }, { limt: 2 })
 })
 
 test('misuse does not compile', async () => {
