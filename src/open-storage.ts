@@ -4,9 +4,9 @@ import { DriverStorage, makeDriver } from './driver-store.js'
 import type { DriverFactory, KvDriver } from './driver.js'
 import { describeValue } from './errors.js'
 import type { Storage } from './store.js'
-import { attachDatabase, DEFAULT_BUSY_TIMEOUT_MS, openDatabase } from './storage/database.js'
+import { attachDatabase, DEFAULT_BUSY_TIMEOUT_MS } from './storage/database.js'
 import { DEFAULT_TABLE_NAMES, type KvTableNames } from './storage/schema.js'
-import { SqliteStorage } from './storage/sqlite-storage.js'
+import { openSqliteFile, SqliteStorage } from './storage/sqlite-storage.js'
 import type { Durability } from './types.js'
 
 /** Where the data lives, as `Valkeyrie.open`'s options say. */
@@ -94,12 +94,12 @@ export async function openStorage(
     // The built-in SQLite driver keeps its synchronous fast path; any other goes through the adapter.
     storage = driver instanceof SqliteStorage ? driver : new DriverStorage(driver, clock)
   } else {
-    const opened = openDatabase({
+    const opened = await openSqliteFile({
       path: path ?? ':memory:',
       durability: o.durability ?? 'full',
       busyTimeout: o.busyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS,
     })
-    storage = new SqliteStorage(opened)
+    storage = opened
     shownPath = opened.shownPath
   }
   try {

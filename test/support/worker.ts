@@ -5,6 +5,7 @@
  * acknowledged before it kills the process), one with the result for the others.
  */
 import { KvU64, Valkeyrie } from '../../src/index.js'
+import { wrappedSqliteDriver } from './wrapped-sqlite.js'
 
 const [command, path, argument, durability] = process.argv.slice(2)
 const count = Number(argument ?? 0)
@@ -57,6 +58,19 @@ async function crashWriter(): Promise<never> {
   throw new Error('unreachable: the writers never stop')
 }
 
+/** `count` atomic increments of ['counter'], opened plainly or through a wrapped SQLite driver; returns their versionstamps. */
+async function stampLoop(wrapped: boolean): Promise<string[]> {
+  const db = await Valkeyrie.open(path, wrapped ? { driver: wrappedSqliteDriver } : {})
+  const stamps: string[] = []
+  for (let i = 0; i < count; i++) {
+    const result = await db.atomic().sum(['counter'], new KvU64(1n)).commit()
+    if (!result.ok) throw new Error('sum failed')
+    stamps.push(result.versionstamp)
+  }
+  await db.close()
+  return stamps
+}
+
 const commands: Record<string, () => Promise<unknown>> = {
   async open() {
     // `argument` is an epoch-ms start time shared by all the workers, so they open the file at the same moment.
@@ -95,6 +109,8 @@ const commands: Record<string, () => Promise<unknown>> = {
     return { leftOpen: true }
   },
   'crash-writer': crashWriter,
+  stamps: () => stampLoop(false),
+  'stamps-wrapped': () => stampLoop(true),
 }
 
 const run = commands[command ?? '']

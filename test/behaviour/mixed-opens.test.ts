@@ -1,0 +1,107 @@
+/**
+ * One file opened two ways: `Valkeyrie.open(path)` (the synchronous fast path) and a wrapped `sqliteDriver` (the
+ * generic driver adapter). Both must share one commit counter and one serializer record.
+ */
+import { describe, expect, it } from 'vitest'
+import { jsonSerializer, OpenError, Valkeyrie } from '../../src/index.js'
+import { openTestDb, rejection, tempDbPath } from '../support/open-test-db.js'
+import { runWorker } from '../support/processes.js'
+import { wrappedSqliteDriver } from '../support/wrapped-sqlite.js'
+
+/** Runs `fn` and fails if it took longer than `ms` (a blocked event loop shows up here). */
+async function within<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now()
+  const result = await fn()
+  expect(performance.now() - started).toBeLessThan(ms)
+  return result
+}
+
+describe('one file opened plainly and through a wrapped driver', () => {
+  it('hands out distinct, increasing versionstamps to interleaved commits of both, in one process', async () => {
+    const path = tempDbPath()
+    const plain = await openTestDb(path)
+    const wrapped = await openTestDb(path, { driver: wrappedSqliteDriver })
+    const stamps: string[] = []
+    for (let i = 0; i < 20; i++) {
+      const db = i % 2 === 0 ? plain : wrapped
+      const result = await within(1000, () => db.set(['k', i], i))
+      stamps.push(result.versionstamp)
+    }
+    expect([...stamps].sort()).toEqual(stamps)
+    expect(new Set(stamps).size).toBe(stamps.length)
+  })
+
+  it('runs overlapping commits of both in one process without stalling, none lost', async () => {
+    const path = tempDbPath()
+    const plain = await openTestDb(path)
+    const wrapped = await openTestDb(path, { driver: wrappedSqliteDriver })
+    const results = await within(2000, () =>
+      Promise.all(
+        Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? plain : wrapped).atomic().sum(['n'], 1n).set(['k', i], i).commit()),
+      ),
+    )
+    const stamps = results.map((r) => (r.ok ? r.versionstamp : 'failed'))
+    expect(new Set(stamps).size).toBe(40)
+    expect((await plain.get(['n'])).value).toEqual(expect.objectContaining({ value: 40n }))
+  })
+
+  it('fails a stale check made through one against a change made through the other', async () => {
+    const path = tempDbPath()
+    const plain = await openTestDb(path)
+    const wrapped = await openTestDb(path, { driver: wrappedSqliteDriver })
+    await wrapped.set(['doc'], 'v1')
+    const seen = await wrapped.get(['doc'])
+    await plain.set(['doc'], 'v2')
+    expect((await wrapped.atomic().check(seen).set(['doc'], 'overwrite').commit()).ok).toBe(false)
+    const seenByPlain = await plain.get(['doc'])
+    await wrapped.set(['doc'], 'v3')
+    expect((await plain.atomic().check(seenByPlain).set(['doc'], 'overwrite').commit()).ok).toBe(false)
+    expect((await plain.get(['doc'])).value).toBe('v3')
+  })
+
+  it('lets a plain commit start while a wrapped one holds its transaction, without blocking the event loop', async () => {
+    const path = tempDbPath()
+    const plain = await openTestDb(path)
+    const wrapped = await openTestDb(path, { driver: wrappedSqliteDriver })
+    // The wrapped commit holds BEGIN IMMEDIATE across awaits; start the plain one at every point of that window.
+    for (let ticks = 0; ticks < 30; ticks++) {
+      await within(1000, async () => {
+        const first = wrapped.set(['w', ticks], ticks)
+        for (let i = 0; i < ticks; i++) await Promise.resolve()
+        const second = plain.set(['p', ticks], ticks)
+        const [a, b] = await Promise.all([first, second])
+        expect(a.versionstamp).not.toBe(b.versionstamp)
+      })
+    }
+  })
+
+  it('refuses the other serializer whichever way the file was created', async () => {
+    const plainFirst = tempDbPath()
+    await (await Valkeyrie.open(plainFirst)).close()
+    const error = await rejection(Valkeyrie.open(plainFirst, { driver: wrappedSqliteDriver, serializer: jsonSerializer }))
+    expect(error).toBeInstanceOf(OpenError)
+    expect(error.message).toMatch(/written with the v8 serializer, but was opened with the json serializer/)
+
+    const wrappedFirst = tempDbPath()
+    await (await Valkeyrie.open(wrappedFirst, { driver: wrappedSqliteDriver })).close()
+    const reverse = await rejection(Valkeyrie.open(wrappedFirst, { serializer: jsonSerializer }))
+    expect(reverse).toBeInstanceOf(OpenError)
+    expect(reverse.message).toMatch(/written with the v8 serializer, but was opened with the json serializer/)
+  })
+
+  it('hands out distinct versionstamps to two processes, one plain and one wrapped, committing at once', async () => {
+    const path = tempDbPath()
+    await (await Valkeyrie.open(path)).close()
+    const runs = await Promise.all([runWorker(['stamps', path, '150']), runWorker(['stamps-wrapped', path, '150'])])
+    const stamps: string[] = []
+    for (const run of runs) {
+      expect(run, run.stderr).toMatchObject({ code: 0 })
+      const own = JSON.parse(run.stdout) as string[]
+      expect([...own].sort()).toEqual(own)
+      stamps.push(...own)
+    }
+    expect(new Set(stamps).size).toBe(300)
+    const db = await openTestDb(path)
+    expect((await db.get(['counter'])).value).toEqual(expect.objectContaining({ value: 300n }))
+  })
+})
