@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
-import { readMigrationFiles } from 'drizzle-orm/migrator'
+import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator'
 import { getTableConfig } from 'drizzle-orm/sqlite-core'
 import { OpenError } from '../errors.js'
 import type { Durability } from '../types.js'
@@ -144,6 +144,7 @@ export function attachDatabase(options: AttachOptions): OpenedDatabase {
     const tables = createKvTables(options.tables)
     if (options.migrations === 'apply') migrate(client, db, shownPath, false)
     else assertTables(db, tables, shownPath)
+    assertNoTriggers(db, tables, shownPath)
     const queries = prepareQueries(db, tables)
     return { client, db, queries, ownsClient: false, shownPath }
   } catch (error) {
@@ -151,18 +152,69 @@ export function attachDatabase(options: AttachOptions): OpenedDatabase {
   }
 }
 
-/** Throws unless the database is empty or has Valkeyrie's migrations journal. */
+/**
+ * Throws unless the database is empty, or holds only objects Valkeyrie's migrations create: another application's
+ * tables, and any trigger, view or index planted beside ours (a trigger would rewrite every later write), are
+ * refused before anything is written.
+ */
 function assertOwnSchema(db: KvDatabase, shownPath: string): void {
-  const names = tableNames(db)
-  if (names.length > 0 && !names.includes(MIGRATIONS_TABLE)) {
-    throw new OpenError(shownPath, `it is not a Valkeyrie database (it has other tables: ${names.join(', ')})`)
+  const objects = schemaObjects(db)
+  if (objects.length === 0) return
+  const own = ownSchemaObjects()
+  const foreign = objects.filter((object) => !own.has(object))
+  if (!objects.includes(`table ${MIGRATIONS_TABLE}`)) {
+    throw new OpenError(shownPath, `it is not a Valkeyrie database (it has other objects: ${objects.join(', ')})`)
+  }
+  if (foreign.length > 0) {
+    throw new OpenError(shownPath, `it has objects Valkeyrie did not create: ${foreign.join(', ')}`)
   }
 }
 
-const tableNames = (db: KvDatabase): string[] =>
+/** Every schema object of the database as `type name` (`type name on table` for indexes and triggers). */
+const schemaObjects = (db: KvDatabase): string[] =>
   db
-    .all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
-    .map((t) => t.name)
+    .all<{ type: string; name: string; table: string }>(
+      sql`SELECT type, name, tbl_name AS "table" FROM sqlite_master WHERE lower(substr(name, 1, 7)) <> 'sqlite_' ORDER BY rowid`,
+    )
+    .map(({ type, name, table }) => (type === 'index' || type === 'trigger' ? `${type} ${name} on ${table}` : `${type} ${name}`))
+
+let ownObjects: ReadonlySet<string> | undefined
+
+/**
+ * The objects Valkeyrie's own migrations create, at every step (a file may be at an older one): found by
+ * replaying the journal and the migrations on an empty database in memory, once per process, so the list is
+ * never written down a second time.
+ */
+function ownSchemaObjects(): ReadonlySet<string> {
+  if (ownObjects) return ownObjects
+  const client = new Database(':memory:')
+  try {
+    const db = drizzle({ client })
+    const found = new Set<string>()
+    createJournal(db)
+    for (const object of schemaObjects(db)) found.add(object)
+    for (const migration of readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER })) {
+      applyMigration(db, migration)
+      for (const object of schemaObjects(db)) found.add(object)
+    }
+    ownObjects = found
+    return found
+  } finally {
+    client.close()
+  }
+}
+
+/** Refuses triggers on the kv tables of an application's database: they would rewrite Valkeyrie's writes. */
+function assertNoTriggers(db: KvDatabase, tables: KvTables, shownPath: string): void {
+  const names = [getTableConfig(tables.kv).name, getTableConfig(tables.meta).name]
+  const triggers = db.all<{ name: string; table: string }>(
+    sql`SELECT name, tbl_name AS "table" FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (${names[0]}, ${names[1]})`,
+  )
+  if (triggers.length > 0) {
+    const list = triggers.map((t) => `${t.name} on ${t.table}`).join(', ')
+    throw new OpenError(shownPath, `it has triggers on the Valkeyrie tables, which would rewrite its writes: ${list}`)
+  }
+}
 
 /** Throws an `OpenError` naming each missing table, column or index of the application-managed tables. */
 function assertTables(db: KvDatabase, tables: KvTables, shownPath: string): void {
@@ -233,8 +285,7 @@ function migrate(client: Database.Database, db: KvDatabase, shownPath: string, o
     .transaction(() => {
       // Again under the write lock: another process may have created tables since the first look.
       if (ownFile) assertOwnSchema(db, shownPath)
-      db.run(sql`CREATE TABLE IF NOT EXISTS ${sql.identifier(MIGRATIONS_TABLE)} (
-        id INTEGER PRIMARY KEY, hash TEXT NOT NULL, created_at NUMERIC)`)
+      createJournal(db)
       const last = db.get<{ created_at: number } | undefined>(
         sql`SELECT created_at FROM ${sql.identifier(MIGRATIONS_TABLE)} ORDER BY created_at DESC LIMIT 1`,
       )
@@ -244,12 +295,23 @@ function migrate(client: Database.Database, db: KvDatabase, shownPath: string, o
       }
       for (const migration of migrations) {
         if (last && Number(last.created_at) >= migration.folderMillis) continue
-        for (const statement of migration.sql) if (statement.trim()) db.run(sql.raw(statement))
-        db.run(sql`INSERT INTO ${sql.identifier(MIGRATIONS_TABLE)} (hash, created_at)
-          VALUES (${migration.hash}, ${migration.folderMillis})`)
+        applyMigration(db, migration)
       }
     })
     .immediate()
+}
+
+/** Creates our migrations journal when absent. */
+function createJournal(db: KvDatabase): void {
+  db.run(sql`CREATE TABLE IF NOT EXISTS ${sql.identifier(MIGRATIONS_TABLE)} (
+    id INTEGER PRIMARY KEY, hash TEXT NOT NULL, created_at NUMERIC)`)
+}
+
+/** Runs one migration's statements and records it in the journal. */
+function applyMigration(db: KvDatabase, migration: MigrationMeta): void {
+  for (const statement of migration.sql) if (statement.trim()) db.run(sql.raw(statement))
+  db.run(sql`INSERT INTO ${sql.identifier(MIGRATIONS_TABLE)} (hash, created_at)
+    VALUES (${migration.hash}, ${migration.folderMillis})`)
 }
 
 /** Blocks for `ms`: opening is synchronous, like the rest of better-sqlite3. */
