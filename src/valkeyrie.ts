@@ -95,6 +95,8 @@ export class Valkeyrie {
   readonly #clock: () => number
   readonly #queue: CommitQueue
   readonly #sweeper: ExpirySweeper
+  /** The close in progress or done, shared by every `close()` call. */
+  #closing: Promise<void> | undefined
 
   /** @internal Use `Valkeyrie.open()`. */
   constructor(token: symbol, storage: Storage, serializer: Serializer, clock: () => number, sweepInterval: number) {
@@ -283,8 +285,13 @@ export class Valkeyrie {
     }
   }
 
-  /** Finishes queued writes and closes the database. Closing twice is harmless. */
-  async close(): Promise<void> {
+  /** Finishes queued writes and closes the database. Every call resolves once the close has finished. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
     const storage = this.#storage
     if (!storage) return
     this.#storage = undefined

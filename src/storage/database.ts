@@ -3,8 +3,9 @@
  * already has), its pragmas, and the tables: migrated from `drizzle/`, or checked when the application migrates
  * them itself. All of it before the first read or write.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { closeSync, constants, copyFileSync, existsSync, linkSync, openSync, readSync, rmSync, statSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { sql } from 'drizzle-orm'
@@ -68,10 +69,9 @@ export function openDatabase(options: OpenFileOptions): OpenedDatabase {
   if (!isMemory(path)) {
     const folder = dirname(shownPath)
     if (!existsSync(folder)) throw new OpenError(shownPath, `the folder ${folder} does not exist`)
-    if (existsSync(shownPath)) {
-      if (statSync(shownPath).isDirectory()) throw new OpenError(shownPath, 'it is a directory, not a database file')
-      assertWholeFile(shownPath)
-    }
+    if (!existsSync(shownPath)) createFile(shownPath, options)
+    if (statSync(shownPath).isDirectory()) throw new OpenError(shownPath, 'it is a directory, not a database file')
+    assertWholeFile(shownPath)
   }
   let client: Database.Database | undefined
   try {
@@ -88,6 +88,46 @@ export function openDatabase(options: OpenFileOptions): OpenedDatabase {
     return { client, db, queries, ownsClient: true, shownPath }
   } catch (error) {
     fail(client, shownPath, error)
+  }
+}
+
+/**
+ * Creates a new database file whole or not at all: it is built (WAL switch, migrations) under a temporary name in
+ * the same folder, closed, then linked into place, so a failed creation (a full disk) leaves nothing behind and
+ * no other process ever sees a half-made file. When another process created the file meanwhile, its file wins.
+ */
+function createFile(path: string, options: OpenFileOptions): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.new`)
+  let client: Database.Database | undefined
+  try {
+    client = new Database(temp)
+    configure(client, { ...options, path: temp })
+    migrate(client, drizzle({ client }), path, true)
+    // The last connection to close checkpoints the WAL into the file and removes the -wal and -shm files.
+    client.close()
+    client = undefined
+    placeNewFile(temp, path)
+  } catch (error) {
+    fail(client, path, error)
+  } finally {
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(temp + suffix, { force: true })
+  }
+}
+
+/** Puts the finished file at `path` unless a file is there already (never replacing one). */
+function placeNewFile(temp: string, path: string): void {
+  try {
+    linkSync(temp, path)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return
+    // A file system without hard links: an exclusive copy, which also never replaces a file.
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error
+    try {
+      copyFileSync(temp, path, constants.COPYFILE_EXCL)
+    } catch (copyError) {
+      if ((copyError as NodeJS.ErrnoException).code !== 'EEXIST') throw copyError
+    }
   }
 }
 

@@ -4,6 +4,8 @@
  * Prints JSON lines: one per acknowledged commit for `crash-writer` (so the parent knows exactly what was
  * acknowledged before it kills the process), one with the result for the others.
  */
+import { readdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { KvU64, Valkeyrie } from '../../src/index.js'
 import { wrappedSqliteDriver } from './wrapped-sqlite.js'
 
@@ -109,6 +111,17 @@ const commands: Record<string, () => Promise<unknown>> = {
     return { leftOpen: true }
   },
   'crash-writer': crashWriter,
+  async 'open-full'() {
+    // Run inside a mount namespace whose tmpfs at dirname(path) is too small for a new database.
+    const error = await Valkeyrie.open(path).then(
+      async (db) => {
+        await db.close()
+        return undefined
+      },
+      (failure: Error) => `${failure.name}: ${failure.message}`,
+    )
+    return { error, left: readdirSync(dirname(path ?? '')) }
+  },
   stamps: () => stampLoop(false),
   'stamps-wrapped': () => stampLoop(true),
 }
