@@ -15,6 +15,8 @@ export interface StorageOptions {
   durability?: Durability
   /** How long a write waits for another process's lock before failing, in ms (default 5000). */
   busyTimeout?: number
+  /** Open an existing file to read only: nothing is written to it, and writes reject with `ReadOnlyError`. */
+  readOnly?: boolean
   /** A custom storage: a `defineDriver` factory, or a driver object. */
   driver?: DriverFactory | KvDriver
   /** An open better-sqlite3 connection, or a Drizzle database over one, that holds the kv tables. */
@@ -31,7 +33,7 @@ export type OpenedStorage = Storage & { checkSerializer(name: string, shownPath:
 
 /** Validates the storage options (before any I/O). */
 export function validateStorageOptions(o: StorageOptions): void {
-  const { durability, busyTimeout, driver, database, tables, migrations } = o
+  const { durability, busyTimeout, readOnly, driver, database, tables, migrations } = o
   if (durability !== undefined && durability !== 'full' && durability !== 'relaxed') {
     throw new TypeError(`durability must be 'full' or 'relaxed': received ${describeValue(durability)}`)
   }
@@ -43,6 +45,9 @@ export function validateStorageOptions(o: StorageOptions): void {
       throw new RangeError(`busyTimeout must be between 0 and 2147483647: received ${busyTimeout}`)
     }
   }
+  if (readOnly !== undefined && typeof readOnly !== 'boolean') {
+    throw new TypeError(`readOnly must be a boolean: received ${describeValue(readOnly)}`)
+  }
   if (driver !== undefined && typeof driver !== 'function' && (typeof driver !== 'object' || driver === null)) {
     throw new TypeError(`driver must be a defineDriver factory or a driver object: received ${describeValue(driver)}`)
   }
@@ -53,8 +58,8 @@ export function validateStorageOptions(o: StorageOptions): void {
     }
   }
   if (driver !== undefined && database !== undefined) throw new TypeError('pass either driver or database, not both')
-  if ((driver !== undefined || database !== undefined) && (durability !== undefined || busyTimeout !== undefined)) {
-    throw new TypeError('durability and busyTimeout apply to a database file Valkeyrie opens, not to a driver or a database you pass')
+  if ((driver !== undefined || database !== undefined) && (durability !== undefined || busyTimeout !== undefined || readOnly !== undefined)) {
+    throw new TypeError('durability, busyTimeout and readOnly apply to a database file Valkeyrie opens, not to a driver or a database you pass')
   }
   if (database === undefined && (tables !== undefined || migrations !== undefined)) {
     throw new TypeError('tables and migrations apply only with the database option')
@@ -68,6 +73,13 @@ export function validateStorageOptions(o: StorageOptions): void {
       if (name !== 'kv' && name !== 'meta') throw new TypeError(`tables takes kv and meta: received ${JSON.stringify(name)}`)
       if (typeof value !== 'string' || value === '') throw new TypeError(`tables.${name} must be a non-empty string: received ${describeValue(value)}`)
     }
+  }
+}
+
+/** Refuses `readOnly` without a file to read (before any I/O). */
+export function validateReadOnlyPath(path: string | undefined, o: StorageOptions): void {
+  if (o.readOnly && (path === undefined || path === ':memory:')) {
+    throw new TypeError('readOnly needs the path of an existing database file: an in-memory database starts empty')
   }
 }
 
@@ -98,6 +110,7 @@ export async function openStorage(
       path: path ?? ':memory:',
       durability: o.durability ?? 'full',
       busyTimeout: o.busyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS,
+      readOnly: o.readOnly ?? false,
     })
     storage = opened
     shownPath = opened.shownPath

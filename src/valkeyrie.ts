@@ -8,7 +8,7 @@ import type { SchemaOutput } from './collection/schema.js'
 import { prepareCommit } from './commit.js'
 import { CommitQueue } from './commit-queue.js'
 import type { KvRow, MaybePromise, Storage } from './store.js'
-import { DatabaseClosedError, describeValue, StorageError } from './errors.js'
+import { DatabaseClosedError, describeValue, ReadOnlyError, StorageError } from './errors.js'
 import { ExpirySweeper, isLive } from './expiry.js'
 import { encodeKey } from './key/codec.js'
 import { assertKeySize } from './key/range.js'
@@ -16,7 +16,7 @@ import { MAX_GET_MANY_KEYS } from './limits.js'
 import { KvListIterator } from './list.js'
 import { serializerName, type Serializer } from './serializers/serializer.js'
 import { v8Serializer } from './serializers/v8.js'
-import { openStorage, validateStorageOptions, type StorageOptions } from './open-storage.js'
+import { openStorage, validateReadOnlyPath, validateStorageOptions, type StorageOptions } from './open-storage.js'
 import type { DriverFactory } from './driver.js'
 import { decodeValue } from './value.js'
 import { toVersionstamp } from './versionstamp.js'
@@ -35,6 +35,7 @@ const OPTION_NAMES = new Set([
   'serializer',
   'durability',
   'busyTimeout',
+  'readOnly',
   'sweepInterval',
   'clock',
   'driver',
@@ -95,17 +96,27 @@ export class Valkeyrie {
   readonly #clock: () => number
   readonly #queue: CommitQueue
   readonly #sweeper: ExpirySweeper
+  /** Opened with `readOnly: true`: writes reject, and expired rows found by reads are left in place. */
+  readonly #readOnly: boolean
   /** The close in progress or done, shared by every `close()` call. */
   #closing: Promise<void> | undefined
 
   /** @internal Use `Valkeyrie.open()`. */
-  constructor(token: symbol, storage: Storage, serializer: Serializer, clock: () => number, sweepInterval: number) {
+  constructor(
+    token: symbol,
+    storage: Storage,
+    serializer: Serializer,
+    clock: () => number,
+    sweepInterval: number,
+    readOnly = false,
+  ) {
     if (token !== CONSTRUCTING) throw new TypeError('use Valkeyrie.open() to open a database')
     this.#storage = storage
     this.#serializer = serializer
     this.#clock = clock
+    this.#readOnly = readOnly
     this.#queue = new CommitQueue(storage, clock)
-    this.#sweeper = new ExpirySweeper(storage, clock, sweepInterval)
+    this.#sweeper = new ExpirySweeper(storage, clock, readOnly ? 0 : sweepInterval)
   }
 
   /**
@@ -120,10 +131,12 @@ export class Valkeyrie {
       throw new TypeError(`path must be a non-empty string: received ${describeValue(path)}`)
     }
     const o = validateOptions(options)
+    validateReadOnlyPath(path, o)
     const serializer = o.serializer ?? v8Serializer
     const clock = o.clock ?? Date.now
     const storage = await openStorage(path, o, serializerName(serializer), clock)
-    return new Valkeyrie(CONSTRUCTING, storage, serializer, clock, o.sweepInterval ?? DEFAULT_SWEEP_INTERVAL_MS)
+    const sweepInterval = o.sweepInterval ?? DEFAULT_SWEEP_INTERVAL_MS
+    return new Valkeyrie(CONSTRUCTING, storage, serializer, clock, sweepInterval, o.readOnly ?? false)
   }
 
   #open(): Storage {
@@ -150,8 +163,13 @@ export class Valkeyrie {
     if (row && isLive(row, now)) {
       return { key: [...key], value: this.#decode(row) as T, versionstamp: toVersionstamp(row.version) }
     }
-    if (row) this.#queue.purgeFound(bytes)
+    if (row) this.#foundExpired(bytes)
     return { key: [...key], value: null, versionstamp: null }
+  }
+
+  /** Queues the deletion of a row a read found expired (never in read-only mode: it stays, hidden). */
+  #foundExpired(key: Buffer): void {
+    if (!this.#readOnly) this.#queue.purgeFound(key)
   }
 
   #decode(row: KvRow): unknown {
@@ -192,12 +210,12 @@ export class Valkeyrie {
     }
     const mutation: KvMutation =
       options?.expireIn === undefined ? { type: 'set', key, value } : { type: 'set', key, value, expireIn: options.expireIn }
-    return (await this.#commit([], [mutation])) as KvCommitResult
+    return (await this.#commit([], [mutation], 'set')) as KvCommitResult
   }
 
   /** Deletes a key (whether or not it exists). */
   async delete(key: KvKey): Promise<void> {
-    await this.#commit([], [{ type: 'delete', key }])
+    await this.#commit([], [{ type: 'delete', key }], 'delete')
   }
 
   /**
@@ -212,7 +230,7 @@ export class Valkeyrie {
         readRange: async (query) => this.#read((s) => s.readRange(query)),
         now: this.#clock,
         decode: (row) => this.#decode(row),
-        foundExpired: (key) => this.#queue.purgeFound(key),
+        foundExpired: (key) => this.#foundExpired(key),
       },
       selector,
       options,
@@ -265,9 +283,10 @@ export class Valkeyrie {
   }
 
   /** Validates a commit and queues it. Not `async`: returning the queue's promise as is saves two ticks per commit. */
-  #commit(checks: readonly AtomicCheck[], mutations: readonly KvMutation[]): Promise<KvCommitResult | KvCommitError> {
+  #commit(checks: readonly AtomicCheck[], mutations: readonly KvMutation[], operation = 'commit'): Promise<KvCommitResult | KvCommitError> {
     try {
       this.#open()
+      if (this.#readOnly) throw new ReadOnlyError(operation)
       return this.#queue.submit(prepareCommit(checks, mutations, this.#serializer, this.#clock()))
     } catch (error) {
       return Promise.reject(error)
@@ -277,6 +296,7 @@ export class Valkeyrie {
   /** Deletes every expired entry now (a background sweep also does this). */
   async cleanup(): Promise<void> {
     this.#open()
+    if (this.#readOnly) throw new ReadOnlyError('clean up')
     try {
       await this.#sweeper.sweep()
     } catch (error) {

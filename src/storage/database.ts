@@ -4,7 +4,7 @@
  * them itself. All of it before the first read or write.
  */
 import { randomBytes } from 'node:crypto'
-import { closeSync, constants, copyFileSync, existsSync, linkSync, openSync, readSync, rmSync, statSync } from 'node:fs'
+import { accessSync, closeSync, constants, copyFileSync, existsSync, linkSync, openSync, readSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
@@ -14,6 +14,7 @@ import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator'
 import { getTableConfig } from 'drizzle-orm/sqlite-core'
 import { OpenError } from '../errors.js'
 import type { Durability } from '../types.js'
+import { openReadOnlyClient } from './read-only.js'
 import { prepareQueries, type KvDatabase, type KvQueries } from './queries.js'
 import { createKvTables, DEFAULT_TABLE_NAMES, type KvTableNames, type KvTables } from './schema.js'
 
@@ -32,6 +33,8 @@ export interface OpenFileOptions {
   path: string
   durability: Durability
   busyTimeout: number
+  /** Read an existing file without writing to it: no creation, no WAL switch, no migration. */
+  readOnly?: boolean
 }
 
 /** Use a connection the application owns, with the kv tables inside its own schema. */
@@ -52,6 +55,8 @@ export interface OpenedDatabase {
   ownsClient: boolean
   /** The path shown in errors. */
   shownPath: string
+  /** Opened to read only: nothing may be written, the serializer record included. */
+  readOnly?: boolean
 }
 
 const isMemory = (path: string): boolean => path === ':memory:'
@@ -69,9 +74,14 @@ export function openDatabase(options: OpenFileOptions): OpenedDatabase {
   if (!isMemory(path)) {
     const folder = dirname(shownPath)
     if (!existsSync(folder)) throw new OpenError(shownPath, `the folder ${folder} does not exist`)
+    if (options.readOnly && !existsSync(shownPath)) {
+      throw new OpenError(shownPath, 'it does not exist (a read-only open never creates a file)')
+    }
+    if (!options.readOnly) assertWritable(shownPath, folder)
     if (!existsSync(shownPath)) createFile(shownPath, options)
     if (statSync(shownPath).isDirectory()) throw new OpenError(shownPath, 'it is a directory, not a database file')
     assertWholeFile(shownPath)
+    if (options.readOnly) return openReadOnly(options, shownPath)
   }
   let client: Database.Database | undefined
   try {
@@ -88,6 +98,44 @@ export function openDatabase(options: OpenFileOptions): OpenedDatabase {
     return { client, db, queries, ownsClient: true, shownPath }
   } catch (error) {
     fail(client, shownPath, error)
+  }
+}
+
+/** Reads a Valkeyrie file without writing anything: its schema must be ours and fully migrated. */
+function openReadOnly(options: OpenFileOptions, shownPath: string): OpenedDatabase {
+  let client: Database.Database | undefined
+  try {
+    client = openReadOnlyClient(shownPath)
+    const db = drizzle({ client })
+    client.pragma(`busy_timeout = ${options.busyTimeout}`)
+    assertOwnSchema(db, shownPath)
+    assertMigrated(db, shownPath)
+    const queries = prepareQueries(db, createKvTables(DEFAULT_TABLE_NAMES))
+    return { client, db, queries, ownsClient: true, shownPath, readOnly: true }
+  } catch (error) {
+    fail(client, shownPath, error)
+  }
+}
+
+/**
+ * Refuses, with the reason, a file or folder this process may not write: SQLite would otherwise open the file
+ * read-only without a word and fail at the first write.
+ */
+function assertWritable(path: string, folder: string): void {
+  const hint = 'open it with readOnly: true to read it'
+  if (existsSync(path) && !canWrite(path)) throw new OpenError(path, `it is read-only for this process: ${hint}`)
+  if (!canWrite(folder)) {
+    const why = existsSync(path) ? `SQLite keeps its -wal and -shm files there: ${hint}` : 'the file cannot be created'
+    throw new OpenError(path, `its folder ${folder} is read-only for this process, and ${why}`)
+  }
+}
+
+function canWrite(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK)
+    return true
+  } catch {
+    return false
   }
 }
 
@@ -339,6 +387,25 @@ function migrate(client: Database.Database, db: KvDatabase, shownPath: string, o
       }
     })
     .immediate()
+}
+
+/** Throws unless every migration of this version has been applied (a read-only open cannot apply one). */
+function assertMigrated(db: KvDatabase, shownPath: string): void {
+  const newest = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).at(-1)?.folderMillis ?? 0
+  const hasJournal = schemaObjects(db).includes(`table ${MIGRATIONS_TABLE}`)
+  const last = hasJournal
+    ? db.get<{ created_at: number } | undefined>(
+        sql`SELECT created_at FROM ${sql.identifier(MIGRATIONS_TABLE)} ORDER BY created_at DESC LIMIT 1`,
+      )
+    : undefined
+  const applied = Number(last?.created_at ?? 0)
+  if (applied > newest) throw new OpenError(shownPath, 'it was written by a newer version of Valkeyrie')
+  if (applied < newest) {
+    throw new OpenError(
+      shownPath,
+      'it needs a migration to this version of Valkeyrie, which a read-only open cannot apply: open it once without readOnly',
+    )
+  }
 }
 
 /** Creates our migrations journal when absent. */

@@ -87,10 +87,11 @@ export class SqliteStorage implements Storage, KvDriver {
   }
 
   #checkSerializer(name: string): void {
-    const { client, shownPath } = this.#opened
+    const { client, shownPath, readOnly } = this.#opened
     let meta
     try {
-      meta = client
+      // Read-only: the record must be there already (a file is given one at its first open).
+      meta = readOnly ? this.#q.readMeta.get() : client
         .transaction(() => {
           this.#q.createMeta.run({ serializer: name, formatVersion: FORMAT_VERSION })
           return this.#q.readMeta.get()

@@ -4,7 +4,7 @@
  * Prints JSON lines: one per acknowledged commit for `crash-writer` (so the parent knows exactly what was
  * acknowledged before it kills the process), one with the result for the others.
  */
-import { readdirSync } from 'node:fs'
+import { accessSync, constants, readdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { KvU64, Valkeyrie } from '../../src/index.js'
 import { wrappedSqliteDriver } from './wrapped-sqlite.js'
@@ -121,6 +121,26 @@ const commands: Record<string, () => Promise<unknown>> = {
       (failure: Error) => `${failure.name}: ${failure.message}`,
     )
     return { error, left: readdirSync(dirname(path ?? '')) }
+  },
+  async 'read-only'() {
+    // Run without write permission on `path`; `argument` is the clock, at which ['temp'] has expired.
+    const describe = (error: Error): string => `${error.name}: ${error.message}`
+    const plain = await Valkeyrie.open(path).then((db) => db.close().then(() => 'opened'), describe)
+    const db = await Valkeyrie.open(path, { readOnly: true, clock: () => count })
+    const value = (await db.get(['a'])).value
+    const expired = (await db.get(['temp'])).value
+    const listed = (await Array.fromAsync(db.list({ prefix: [] }))).map((entry) => entry.key)
+    const writes = [() => db.set(['b'], 1), () => db.delete(['a']), () => db.atomic().set(['c'], 1).commit(), () => db.cleanup()]
+    const errors: string[] = []
+    for (const write of writes) errors.push(await write().then(() => 'resolved', describe))
+    await db.close()
+    let writable = true
+    try {
+      accessSync(path ?? '', constants.W_OK)
+    } catch {
+      writable = false
+    }
+    return { plain, value, expired, listed, errors, writable }
   },
   stamps: () => stampLoop(false),
   'stamps-wrapped': () => stampLoop(true),
