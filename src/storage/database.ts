@@ -14,6 +14,7 @@ import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator'
 import { getTableConfig } from 'drizzle-orm/sqlite-core'
 import { OpenError } from '../errors.js'
 import type { Durability } from '../types.js'
+import { foldDriverRecords, hasDriverRecords } from './driver-records.js'
 import { openReadOnlyClient } from './read-only.js'
 import { prepareQueries, type KvDatabase, type KvQueries } from './queries.js'
 import { createKvTables, DEFAULT_TABLE_NAMES, type KvTableNames, type KvTables } from './schema.js'
@@ -110,6 +111,9 @@ function openReadOnly(options: OpenFileOptions, shownPath: string): OpenedDataba
     client.pragma(`busy_timeout = ${options.busyTimeout}`)
     assertOwnSchema(db, shownPath)
     assertMigrated(db, shownPath)
+    if (hasDriverRecords(db)) {
+      throw new OpenError(shownPath, 'its commit counter and serializer records need merging, which a read-only open cannot do: open it once without readOnly')
+    }
     const queries = prepareQueries(db, createKvTables(DEFAULT_TABLE_NAMES))
     return { client, db, queries, ownsClient: true, shownPath, readOnly: true }
   } catch (error) {
@@ -385,6 +389,7 @@ function migrate(client: Database.Database, db: KvDatabase, shownPath: string, o
         if (last && Number(last.created_at) >= migration.folderMillis) continue
         applyMigration(db, migration)
       }
+      if (ownFile) foldDriverRecords(db, shownPath, FORMAT_VERSION)
     })
     .immediate()
 }

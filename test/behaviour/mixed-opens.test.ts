@@ -2,8 +2,10 @@
  * One file opened two ways: `Valkeyrie.open(path)` (the synchronous fast path) and a wrapped `sqliteDriver` (the
  * generic driver adapter). Both must share one commit counter and one serializer record.
  */
+import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { jsonSerializer, OpenError, Valkeyrie } from '../../src/index.js'
+import { toVersionstamp } from '../../src/versionstamp.js'
 import { openTestDb, rejection, tempDbPath } from '../support/open-test-db.js'
 import { runWorker } from '../support/processes.js'
 import { wrappedSqliteDriver } from '../support/wrapped-sqlite.js'
@@ -103,5 +105,25 @@ describe('one file opened plainly and through a wrapped driver', () => {
     expect(new Set(stamps).size).toBe(300)
     const db = await openTestDb(path)
     expect((await db.get(['counter'])).value).toEqual(expect.objectContaining({ value: 300n }))
+  })
+
+  it('folds the records an older wrapped driver kept as kv rows into the one counter and serializer record', async () => {
+    for (const withMeta of [true, false]) {
+      const path = tempDbPath()
+      await (await Valkeyrie.open(path)).close()
+      // As an earlier version left a file written through a wrapped sqliteDriver: its counter at 50 in a kv row.
+      const raw = new Database(path)
+      raw.prepare('INSERT INTO kv (key, value, encoding, version) VALUES (?, ?, ?, ?)').run(Buffer.from('\xffversion', 'latin1'), Buffer.alloc(0), 0, 50)
+      raw.prepare('INSERT INTO kv (key, value, encoding, version) VALUES (?, ?, ?, ?)').run(Buffer.from('\xffserializer', 'latin1'), Buffer.from('8'), 'v'.charCodeAt(0), 0)
+      if (!withMeta) raw.exec('DELETE FROM kv_meta')
+      raw.close()
+      const refused = await rejection(Valkeyrie.open(path, { serializer: jsonSerializer }))
+      expect(refused.message).toMatch(/written with the v8 serializer/)
+      const db = await openTestDb(path)
+      expect((await db.set(['after'], 1)).versionstamp).toBe(toVersionstamp(51))
+      const check = new Database(path, { readonly: true })
+      expect(check.prepare("SELECT count(*) AS n FROM kv WHERE key >= x'ff'").get()).toEqual({ n: 0 })
+      check.close()
+    }
   })
 })
