@@ -77,6 +77,22 @@ describe('one file opened plainly and through a wrapped driver', () => {
     }
   })
 
+  it('lets a second wrapped connection commit, and a new connection open, while one holds its transaction', async () => {
+    const path = tempDbPath()
+    const first = await openTestDb(path, { driver: wrappedSqliteDriver })
+    const second = await openTestDb(path, { driver: wrappedSqliteDriver })
+    for (let ticks = 0; ticks < 20; ticks++) {
+      await within(1000, async () => {
+        const a = first.set(['a', ticks], ticks)
+        for (let i = 0; i < ticks; i++) await Promise.resolve()
+        const b = second.set(['b', ticks], ticks)
+        const opened = ticks % 5 === 0 ? openTestDb(path) : undefined
+        const [x, y] = await Promise.all([a, b, opened])
+        expect(x.versionstamp).not.toBe(y.versionstamp)
+      })
+    }
+  })
+
   it('refuses the other serializer whichever way the file was created', async () => {
     const plainFirst = tempDbPath()
     await (await Valkeyrie.open(plainFirst)).close()
