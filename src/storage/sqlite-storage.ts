@@ -88,15 +88,14 @@ export class SqliteStorage implements Storage, KvDriver {
 
   #checkSerializer(name: string): void {
     const { client, shownPath, readOnly } = this.#opened
+    const recordOnce = client.transaction(() => {
+      this.#q.createMeta.run({ serializer: name, formatVersion: FORMAT_VERSION })
+      return this.#q.readMeta.get()
+    })
     let meta
     try {
       // Read-only: the record must be there already (a file is given one at its first open).
-      meta = readOnly ? this.#q.readMeta.get() : client
-        .transaction(() => {
-          this.#q.createMeta.run({ serializer: name, formatVersion: FORMAT_VERSION })
-          return this.#q.readMeta.get()
-        })
-        .immediate()
+      meta = readOnly ? this.#q.readMeta.get() : recordOnce.immediate()
     } catch (error) {
       throw new OpenError(shownPath, (error as Error).message, { cause: error })
     }
