@@ -5,16 +5,14 @@
  * the undoing of the writes already made.
  *
  * Driver-side formats: the value bytes are `[encoding, ...bytes]` (see value.ts); the library's own metadata
- * (the commit counter and the serializer's name) lives under keys that begin with FF, which no encoded key does,
- * so no list range ever reaches them.
+ * (the commit counter and the serializer's name) goes through `get` and `set` under the reserved keys of
+ * driver.ts, which a driver may map onto metadata of its own.
  */
-import { assertDriver, type DriverEntry, type DriverFactory, type KvDriver } from './driver.js'
+import { assertDriver, type DriverEntry, type DriverFactory, type KvDriver, SERIALIZER_KEY, VERSION_KEY } from './driver.js'
 import { describeValue, OpenError } from './errors.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from './store.js'
 import { fromVersionstamp, toVersionstamp } from './versionstamp.js'
 
-const VERSION_KEY = Buffer.from('\xffversion', 'latin1')
-const SERIALIZER_KEY = Buffer.from('\xffserializer', 'latin1')
 const idOf = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
 const asBuffer = (bytes: Uint8Array): Buffer =>
   Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)

@@ -17,6 +17,17 @@ export interface DriverEntry {
   expiresAt: number | null
 }
 
+/**
+ * The library's own records, kept through `get` and `set` like entries: the commit counter (in the versionstamp
+ * of the entry under `VERSION_KEY`) and the serializer's name (the UTF-8 value under `SERIALIZER_KEY`). Both keys
+ * begin with FF, which no encoded key does, so no `list` range reaches them. A driver may store them as ordinary
+ * entries, or map them onto metadata of its own: the built-in SQLite driver keeps them in `kv_meta`, so a file
+ * has one counter and one serializer record whether it is opened by path or through a driver.
+ */
+export const VERSION_KEY = Buffer.from('\xffversion', 'latin1')
+/** See `VERSION_KEY`. */
+export const SERIALIZER_KEY = Buffer.from('\xffserializer', 'latin1')
+
 /** A storage backend for Valkeyrie. Every method may return a value or a promise of it. */
 export interface KvDriver {
   /** The entry stored under `key`, or null/undefined. May omit entries expired at `now` (the library filters too). */

@@ -15,6 +15,14 @@ export class DatabaseClosedError extends ValkeyrieError {
   }
 }
 
+/** A write, commit or `cleanup()` on a database opened with `readOnly: true`; rejected before any I/O. */
+export class ReadOnlyError extends ValkeyrieError {
+  override name = 'ReadOnlyError'
+  constructor(operation: string) {
+    super(`cannot ${operation}: the database was opened with readOnly: true`)
+  }
+}
+
 /** The database file could not be opened: missing folder, not a database, corrupt, or written by another serializer. */
 export class OpenError extends ValkeyrieError {
   override name = 'OpenError'

@@ -7,6 +7,7 @@ export { KvU64 } from './u64.js'
 export {
   ValkeyrieError,
   DatabaseClosedError,
+  ReadOnlyError,
   OpenError,
   StorageError,
   CorruptValueError,

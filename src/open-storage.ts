@@ -4,9 +4,9 @@ import { DriverStorage, makeDriver } from './driver-store.js'
 import type { DriverFactory, KvDriver } from './driver.js'
 import { describeValue } from './errors.js'
 import type { Storage } from './store.js'
-import { attachDatabase, DEFAULT_BUSY_TIMEOUT_MS, openDatabase } from './storage/database.js'
+import { attachDatabase, DEFAULT_BUSY_TIMEOUT_MS } from './storage/database.js'
 import { tableNamesOf, type KvTablesOption } from './storage/tables-option.js'
-import { SqliteStorage } from './storage/sqlite-storage.js'
+import { openSqliteFile, SqliteStorage } from './storage/sqlite-storage.js'
 import type { Durability } from './types.js'
 
 /** Where the data lives, as `Valkeyrie.open`'s options say. */
@@ -15,6 +15,8 @@ export interface StorageOptions {
   durability?: Durability
   /** How long a write waits for another process's lock before failing, in ms (default 5000). */
   busyTimeout?: number
+  /** Open an existing file to read only: nothing is written to it, and writes reject with `ReadOnlyError`. */
+  readOnly?: boolean
   /** A custom storage: a `defineDriver` factory, or a driver object. */
   driver?: DriverFactory | KvDriver
   /** An open better-sqlite3 connection, or a Drizzle database over one, that holds the kv tables. */
@@ -31,7 +33,7 @@ export type OpenedStorage = Storage & { checkSerializer(name: string, shownPath:
 
 /** Validates the storage options (before any I/O). */
 export function validateStorageOptions(o: StorageOptions): void {
-  const { durability, busyTimeout, driver, database, tables, migrations } = o
+  const { durability, busyTimeout, readOnly, driver, database, tables, migrations } = o
   if (durability !== undefined && durability !== 'full' && durability !== 'relaxed') {
     throw new TypeError(`durability must be 'full' or 'relaxed': received ${describeValue(durability)}`)
   }
@@ -43,6 +45,9 @@ export function validateStorageOptions(o: StorageOptions): void {
       throw new RangeError(`busyTimeout must be between 0 and 2147483647: received ${busyTimeout}`)
     }
   }
+  if (readOnly !== undefined && typeof readOnly !== 'boolean') {
+    throw new TypeError(`readOnly must be a boolean: received ${describeValue(readOnly)}`)
+  }
   if (driver !== undefined && typeof driver !== 'function' && (typeof driver !== 'object' || driver === null)) {
     throw new TypeError(`driver must be a defineDriver factory or a driver object: received ${describeValue(driver)}`)
   }
@@ -53,8 +58,11 @@ export function validateStorageOptions(o: StorageOptions): void {
     }
   }
   if (driver !== undefined && database !== undefined) throw new TypeError('pass either driver or database, not both')
-  if (driver !== undefined && (durability !== undefined || busyTimeout !== undefined)) {
-    throw new TypeError('durability and busyTimeout apply to a database file Valkeyrie opens, not to a driver')
+  if (driver !== undefined && (durability !== undefined || busyTimeout !== undefined || readOnly !== undefined)) {
+    throw new TypeError('durability, busyTimeout and readOnly apply to a database file Valkeyrie opens, not to a driver')
+  }
+  if (database !== undefined && readOnly !== undefined) {
+    throw new TypeError('readOnly applies to a database file Valkeyrie opens: open your own connection read-only instead')
   }
   if (database !== undefined && busyTimeout !== undefined) {
     throw new TypeError("busyTimeout applies to a database file Valkeyrie opens: set your connection's own timeout (new Database(path, { timeout }))")
@@ -66,6 +74,13 @@ export function validateStorageOptions(o: StorageOptions): void {
     throw new TypeError(`migrations must be 'apply' or 'skip': received ${describeValue(migrations)}`)
   }
   tableNamesOf(tables)
+}
+
+/** Refuses `readOnly` without a file to read (before any I/O). */
+export function validateReadOnlyPath(path: string | undefined, o: StorageOptions): void {
+  if (o.readOnly && (path === undefined || path === ':memory:')) {
+    throw new TypeError('readOnly needs the path of an existing database file: an in-memory database starts empty')
+  }
 }
 
 /** Opens the store the options describe and checks (or records) the serializer. Throws `OpenError` on failure. */
@@ -92,12 +107,13 @@ export async function openStorage(
     // The built-in SQLite driver keeps its synchronous fast path; any other goes through the adapter.
     storage = driver instanceof SqliteStorage ? driver : new DriverStorage(driver, clock)
   } else {
-    const opened = openDatabase({
+    const opened = await openSqliteFile({
       path: path ?? ':memory:',
       durability: o.durability ?? 'full',
       busyTimeout: o.busyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS,
+      readOnly: o.readOnly ?? false,
     })
-    storage = new SqliteStorage(opened)
+    storage = opened
     shownPath = opened.shownPath
   }
   try {

@@ -8,7 +8,7 @@ import type { SchemaOutput } from './collection/schema.js'
 import { type CommitSource, prepareCommit } from './commit.js'
 import { CommitQueue } from './commit-queue.js'
 import type { KvRow, MaybePromise, Storage } from './store.js'
-import { DatabaseClosedError, describeValue, StorageError } from './errors.js'
+import { DatabaseClosedError, describeValue, ReadOnlyError, StorageError } from './errors.js'
 import { ExpirySweeper, expireInOf, isLive } from './expiry.js'
 import { encodeKey } from './key/codec.js'
 import { assertKeySize } from './key/range.js'
@@ -16,7 +16,7 @@ import { MAX_GET_MANY_KEYS } from './limits.js'
 import { KvListIterator } from './list.js'
 import { serializerName, type Serializer } from './serializers/serializer.js'
 import { v8Serializer } from './serializers/v8.js'
-import { openStorage, validateStorageOptions, type StorageOptions } from './open-storage.js'
+import { openStorage, validateReadOnlyPath, validateStorageOptions, type StorageOptions } from './open-storage.js'
 import type { DriverFactory } from './driver.js'
 import { toEntry } from './entry.js'
 
@@ -34,6 +34,7 @@ const OPTION_NAMES = new Set([
   'serializer',
   'durability',
   'busyTimeout',
+  'readOnly',
   'sweepInterval',
   'clock',
   'driver',
@@ -94,15 +95,27 @@ export class Valkeyrie {
   readonly #clock: () => number
   readonly #queue: CommitQueue
   readonly #sweeper: ExpirySweeper
+  /** Opened with `readOnly: true`: writes reject, and expired rows found by reads are left in place. */
+  readonly #readOnly: boolean
+  /** The close in progress or done, shared by every `close()` call. */
+  #closing: Promise<void> | undefined
 
   /** @internal Use `Valkeyrie.open()`. */
-  constructor(token: symbol, storage: Storage, serializer: Serializer, clock: () => number, sweepInterval: number) {
+  constructor(
+    token: symbol,
+    storage: Storage,
+    serializer: Serializer,
+    clock: () => number,
+    sweepInterval: number,
+    readOnly = false,
+  ) {
     if (token !== CONSTRUCTING) throw new TypeError('use Valkeyrie.open() to open a database')
     this.#storage = storage
     this.#serializer = serializer
     this.#clock = clock
+    this.#readOnly = readOnly
     this.#queue = new CommitQueue(storage, clock)
-    this.#sweeper = new ExpirySweeper(storage, clock, sweepInterval, () => this.#queue.forgetFound())
+    this.#sweeper = new ExpirySweeper(storage, clock, readOnly ? 0 : sweepInterval, () => this.#queue.forgetFound())
   }
 
   /**
@@ -129,10 +142,12 @@ export class Valkeyrie {
       throw new TypeError(`path must be a non-empty string or an options object: received ${describeValue(path)}`)
     }
     const o = validateOptions(optionsFirst ? pathOrOptions : options)
+    validateReadOnlyPath(path, o)
     const serializer = o.serializer ?? v8Serializer
     const clock = o.clock ?? Date.now
     const storage = await openStorage(path, o, serializerName(serializer), clock)
-    return new Valkeyrie(CONSTRUCTING, storage, serializer, clock, o.sweepInterval ?? DEFAULT_SWEEP_INTERVAL_MS)
+    const sweepInterval = o.sweepInterval ?? DEFAULT_SWEEP_INTERVAL_MS
+    return new Valkeyrie(CONSTRUCTING, storage, serializer, clock, sweepInterval, o.readOnly ?? false)
   }
 
   #open(): Storage {
@@ -157,8 +172,13 @@ export class Valkeyrie {
 
   #entry<T>(key: KvKey, bytes: Buffer, row: KvRow | undefined, now: number): KvEntryMaybe<T> {
     if (row && isLive(row, now)) return toEntry<T>([...key], row, this.#serializer)
-    if (row) this.#queue.purgeFound(bytes)
+    if (row) this.#foundExpired(bytes)
     return { key: [...key], value: null, versionstamp: null }
+  }
+
+  /** Queues the deletion of a row a read found expired (never in read-only mode: it stays, hidden). */
+  #foundExpired(key: Buffer): void {
+    if (!this.#readOnly) this.#queue.purgeFound(key)
   }
 
   /** Reads one key: its entry, or `{ key, value: null, versionstamp: null }` when absent or expired. */
@@ -192,12 +212,12 @@ export class Valkeyrie {
   async set(key: KvKey, value: unknown, options?: KvSetOptions): Promise<KvCommitResult> {
     const expireIn = expireInOf(options) as number | undefined
     const mutation: KvMutation = expireIn === undefined ? { type: 'set', key, value } : { type: 'set', key, value, expireIn }
-    return (await this.#commit([], [mutation], 'plain')) as KvCommitResult
+    return (await this.#commit([], [mutation], 'plain', 'set')) as KvCommitResult
   }
 
   /** Deletes a key (whether or not it exists). */
   async delete(key: KvKey): Promise<void> {
-    await this.#commit([], [{ type: 'delete', key }], 'plain')
+    await this.#commit([], [{ type: 'delete', key }], 'plain', 'delete')
   }
 
   /**
@@ -212,7 +232,7 @@ export class Valkeyrie {
         readRange: async (query) => this.#read((s) => s.readRange(query)),
         now: this.#clock,
         serializer: this.#serializer,
-        foundExpired: (key) => this.#queue.purgeFound(key),
+        foundExpired: (key) => this.#foundExpired(key),
       },
       selector,
       options,
@@ -269,9 +289,11 @@ export class Valkeyrie {
     checks: readonly AtomicCheck[],
     mutations: readonly KvMutation[],
     source: CommitSource,
+    operation = 'commit',
   ): Promise<KvCommitResult | KvCommitError> {
     try {
       this.#open()
+      if (this.#readOnly) throw new ReadOnlyError(operation)
       return this.#queue.submit(prepareCommit(checks, mutations, this.#serializer, this.#clock(), source))
     } catch (error) {
       return Promise.reject(error)
@@ -281,6 +303,7 @@ export class Valkeyrie {
   /** Deletes every expired entry now (a background sweep also does this). */
   async cleanup(): Promise<void> {
     this.#open()
+    if (this.#readOnly) throw new ReadOnlyError('clean up')
     try {
       await this.#sweeper.sweep()
     } catch (error) {
@@ -289,8 +312,13 @@ export class Valkeyrie {
     }
   }
 
-  /** Finishes queued writes and closes the database. Closing twice is harmless. */
-  async close(): Promise<void> {
+  /** Finishes queued writes and closes the database. Every call resolves once the close has finished. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  async #close(): Promise<void> {
     const storage = this.#storage
     if (!storage) return
     this.#storage = undefined

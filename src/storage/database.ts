@@ -3,17 +3,20 @@
  * already has), its pragmas, and the tables: migrated from `drizzle/`, or checked when the application migrates
  * them itself. All of it before the first read or write.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { accessSync, closeSync, constants, copyFileSync, existsSync, linkSync, openSync, readSync, rmSync, statSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
-import { readMigrationFiles } from 'drizzle-orm/migrator'
+import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator'
 import { getTableConfig } from 'drizzle-orm/sqlite-core'
 import { OpenError } from '../errors.js'
 import { WAL_SIZE_LIMIT_BYTES } from '../limits.js'
 import type { Durability } from '../types.js'
+import { foldDriverRecords, hasDriverRecords } from './driver-records.js'
+import { openReadOnlyClient } from './read-only.js'
 import { prepareQueries, type KvDatabase, type KvQueries } from './queries.js'
 import { createKvTables, DEFAULT_TABLE_NAMES, type KvTableNames, type KvTables } from './schema.js'
 
@@ -32,6 +35,8 @@ export interface OpenFileOptions {
   path: string
   durability: Durability
   busyTimeout: number
+  /** Read an existing file without writing to it: no creation, no WAL switch, no migration. */
+  readOnly?: boolean
 }
 
 /** Use a connection the application owns, with the kv tables inside its own schema. */
@@ -54,6 +59,8 @@ export interface OpenedDatabase {
   ownsClient: boolean
   /** The path shown in errors. */
   shownPath: string
+  /** Opened to read only: nothing may be written, the serializer record included. */
+  readOnly?: boolean
 }
 
 const isMemory = (path: string): boolean => path === ':memory:'
@@ -71,10 +78,14 @@ export function openDatabase(options: OpenFileOptions): OpenedDatabase {
   if (!isMemory(path)) {
     const folder = dirname(shownPath)
     if (!existsSync(folder)) throw new OpenError(shownPath, `the folder ${folder} does not exist`)
-    if (existsSync(shownPath)) {
-      if (statSync(shownPath).isDirectory()) throw new OpenError(shownPath, 'it is a directory, not a database file')
-      assertWholeFile(shownPath)
+    if (options.readOnly && !existsSync(shownPath)) {
+      throw new OpenError(shownPath, 'it does not exist (a read-only open never creates a file)')
     }
+    if (!options.readOnly) assertWritable(shownPath, folder)
+    if (!existsSync(shownPath)) createFile(shownPath, options)
+    if (statSync(shownPath).isDirectory()) throw new OpenError(shownPath, 'it is a directory, not a database file')
+    assertWholeFile(shownPath)
+    if (options.readOnly) return openReadOnly(options, shownPath)
   }
   let client: Database.Database | undefined
   try {
@@ -91,6 +102,87 @@ export function openDatabase(options: OpenFileOptions): OpenedDatabase {
     return { client, db, queries, ownsClient: true, shownPath }
   } catch (error) {
     fail(client, shownPath, error)
+  }
+}
+
+/** Reads a Valkeyrie file without writing anything: its schema must be ours and fully migrated. */
+function openReadOnly(options: OpenFileOptions, shownPath: string): OpenedDatabase {
+  let client: Database.Database | undefined
+  try {
+    client = openReadOnlyClient(shownPath)
+    const db = drizzle({ client })
+    client.pragma(`busy_timeout = ${options.busyTimeout}`)
+    assertOwnSchema(db, shownPath)
+    assertMigrated(db, shownPath)
+    if (hasDriverRecords(db)) {
+      throw new OpenError(shownPath, 'its commit counter and serializer records need merging, which a read-only open cannot do: open it once without readOnly')
+    }
+    const queries = prepareQueries(db, createKvTables(DEFAULT_TABLE_NAMES))
+    return { client, db, queries, ownsClient: true, shownPath, readOnly: true }
+  } catch (error) {
+    fail(client, shownPath, error)
+  }
+}
+
+/**
+ * Refuses, with the reason, a file or folder this process may not write: SQLite would otherwise open the file
+ * read-only without a word and fail at the first write.
+ */
+function assertWritable(path: string, folder: string): void {
+  const hint = 'open it with readOnly: true to read it'
+  if (existsSync(path) && !canWrite(path)) throw new OpenError(path, `it is read-only for this process: ${hint}`)
+  if (!canWrite(folder)) {
+    const why = existsSync(path) ? `SQLite keeps its -wal and -shm files there: ${hint}` : 'the file cannot be created'
+    throw new OpenError(path, `its folder ${folder} is read-only for this process, and ${why}`)
+  }
+}
+
+function canWrite(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Creates a new database file whole or not at all: it is built (WAL switch, migrations) under a temporary name in
+ * the same folder, closed, then linked into place, so a failed creation (a full disk) leaves nothing behind and
+ * no other process ever sees a half-made file. When another process created the file meanwhile, its file wins.
+ */
+function createFile(path: string, options: OpenFileOptions): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.new`)
+  let client: Database.Database | undefined
+  try {
+    client = new Database(temp)
+    configure(client, { ...options, path: temp })
+    migrate(client, drizzle({ client }), path, true)
+    // The last connection to close checkpoints the WAL into the file and removes the -wal and -shm files.
+    client.close()
+    client = undefined
+    placeNewFile(temp, path)
+  } catch (error) {
+    fail(client, path, error)
+  } finally {
+    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(temp + suffix, { force: true })
+  }
+}
+
+/** Puts the finished file at `path` unless a file is there already (never replacing one). */
+function placeNewFile(temp: string, path: string): void {
+  try {
+    linkSync(temp, path)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return
+    // A file system without hard links: an exclusive copy, which also never replaces a file.
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error
+    try {
+      copyFileSync(temp, path, constants.COPYFILE_EXCL)
+    } catch (copyError) {
+      if ((copyError as NodeJS.ErrnoException).code !== 'EEXIST') throw copyError
+    }
   }
 }
 
@@ -163,6 +255,7 @@ export function attachDatabase(options: AttachOptions): OpenedDatabase {
     const tables = createKvTables(options.tables)
     if (options.migrations === 'apply') migrate(client, db, shownPath, false)
     else assertTables(db, tables, shownPath)
+    assertNoTriggers(db, tables, shownPath)
     const queries = prepareQueries(db, tables)
     return { client, db, queries, ownsClient: false, shownPath }
   } catch (error) {
@@ -170,18 +263,69 @@ export function attachDatabase(options: AttachOptions): OpenedDatabase {
   }
 }
 
-/** Throws unless the database is empty or has Valkeyrie's migrations journal. */
+/**
+ * Throws unless the database is empty, or holds only objects Valkeyrie's migrations create: another application's
+ * tables, and any trigger, view or index planted beside ours (a trigger would rewrite every later write), are
+ * refused before anything is written.
+ */
 function assertOwnSchema(db: KvDatabase, shownPath: string): void {
-  const names = tableNames(db)
-  if (names.length > 0 && !names.includes(MIGRATIONS_TABLE)) {
-    throw new OpenError(shownPath, `it is not a Valkeyrie database (it has other tables: ${names.join(', ')})`)
+  const objects = schemaObjects(db)
+  if (objects.length === 0) return
+  const own = ownSchemaObjects()
+  const foreign = objects.filter((object) => !own.has(object))
+  if (!objects.includes(`table ${MIGRATIONS_TABLE}`)) {
+    throw new OpenError(shownPath, `it is not a Valkeyrie database (it has other objects: ${objects.join(', ')})`)
+  }
+  if (foreign.length > 0) {
+    throw new OpenError(shownPath, `it has objects Valkeyrie did not create: ${foreign.join(', ')}`)
   }
 }
 
-const tableNames = (db: KvDatabase): string[] =>
+/** Every schema object of the database as `type name` (`type name on table` for indexes and triggers). */
+const schemaObjects = (db: KvDatabase): string[] =>
   db
-    .all<{ name: string }>(sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
-    .map((t) => t.name)
+    .all<{ type: string; name: string; table: string }>(
+      sql`SELECT type, name, tbl_name AS "table" FROM sqlite_master WHERE lower(substr(name, 1, 7)) <> 'sqlite_' ORDER BY rowid`,
+    )
+    .map(({ type, name, table }) => (type === 'index' || type === 'trigger' ? `${type} ${name} on ${table}` : `${type} ${name}`))
+
+let ownObjects: ReadonlySet<string> | undefined
+
+/**
+ * The objects Valkeyrie's own migrations create, at every step (a file may be at an older one): found by
+ * replaying the journal and the migrations on an empty database in memory, once per process, so the list is
+ * never written down a second time.
+ */
+function ownSchemaObjects(): ReadonlySet<string> {
+  if (ownObjects) return ownObjects
+  const client = new Database(':memory:')
+  try {
+    const db = drizzle({ client })
+    const found = new Set<string>()
+    createJournal(db)
+    for (const object of schemaObjects(db)) found.add(object)
+    for (const migration of readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER })) {
+      applyMigration(db, migration)
+      for (const object of schemaObjects(db)) found.add(object)
+    }
+    ownObjects = found
+    return found
+  } finally {
+    client.close()
+  }
+}
+
+/** Refuses triggers on the kv tables of an application's database: they would rewrite Valkeyrie's writes. */
+function assertNoTriggers(db: KvDatabase, tables: KvTables, shownPath: string): void {
+  const names = [getTableConfig(tables.kv).name, getTableConfig(tables.meta).name]
+  const triggers = db.all<{ name: string; table: string }>(
+    sql`SELECT name, tbl_name AS "table" FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (${names[0]}, ${names[1]})`,
+  )
+  if (triggers.length > 0) {
+    const list = triggers.map((t) => `${t.name} on ${t.table}`).join(', ')
+    throw new OpenError(shownPath, `it has triggers on the Valkeyrie tables, which would rewrite its writes: ${list}`)
+  }
+}
 
 /** Throws an `OpenError` naming each missing table, column or index of the application-managed tables. */
 function assertTables(db: KvDatabase, tables: KvTables, shownPath: string): void {
@@ -256,8 +400,7 @@ function migrate(client: Database.Database, db: KvDatabase, shownPath: string, o
     .transaction(() => {
       // Again under the write lock: another process may have created tables since the first look.
       if (ownFile) assertOwnSchema(db, shownPath)
-      db.run(sql`CREATE TABLE IF NOT EXISTS ${sql.identifier(MIGRATIONS_TABLE)} (
-        id INTEGER PRIMARY KEY, hash TEXT NOT NULL, created_at NUMERIC)`)
+      createJournal(db)
       const last = db.get<{ created_at: number } | undefined>(
         sql`SELECT created_at FROM ${sql.identifier(MIGRATIONS_TABLE)} ORDER BY created_at DESC LIMIT 1`,
       )
@@ -267,12 +410,43 @@ function migrate(client: Database.Database, db: KvDatabase, shownPath: string, o
       }
       for (const migration of migrations) {
         if (last && Number(last.created_at) >= migration.folderMillis) continue
-        for (const statement of migration.sql) if (statement.trim()) db.run(sql.raw(statement))
-        db.run(sql`INSERT INTO ${sql.identifier(MIGRATIONS_TABLE)} (hash, created_at)
-          VALUES (${migration.hash}, ${migration.folderMillis})`)
+        applyMigration(db, migration)
       }
+      if (ownFile) foldDriverRecords(db, shownPath, FORMAT_VERSION)
     })
     .immediate()
+}
+
+/** Throws unless every migration of this version has been applied (a read-only open cannot apply one). */
+function assertMigrated(db: KvDatabase, shownPath: string): void {
+  const newest = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).at(-1)?.folderMillis ?? 0
+  const hasJournal = schemaObjects(db).includes(`table ${MIGRATIONS_TABLE}`)
+  const last = hasJournal
+    ? db.get<{ created_at: number } | undefined>(
+        sql`SELECT created_at FROM ${sql.identifier(MIGRATIONS_TABLE)} ORDER BY created_at DESC LIMIT 1`,
+      )
+    : undefined
+  const applied = Number(last?.created_at ?? 0)
+  if (applied > newest) throw new OpenError(shownPath, 'it was written by a newer version of Valkeyrie')
+  if (applied < newest) {
+    throw new OpenError(
+      shownPath,
+      'it needs a migration to this version of Valkeyrie, which a read-only open cannot apply: open it once without readOnly',
+    )
+  }
+}
+
+/** Creates our migrations journal when absent. */
+function createJournal(db: KvDatabase): void {
+  db.run(sql`CREATE TABLE IF NOT EXISTS ${sql.identifier(MIGRATIONS_TABLE)} (
+    id INTEGER PRIMARY KEY, hash TEXT NOT NULL, created_at NUMERIC)`)
+}
+
+/** Runs one migration's statements and records it in the journal. */
+function applyMigration(db: KvDatabase, migration: MigrationMeta): void {
+  for (const statement of migration.sql) if (statement.trim()) db.run(sql.raw(statement))
+  db.run(sql`INSERT INTO ${sql.identifier(MIGRATIONS_TABLE)} (hash, created_at)
+    VALUES (${migration.hash}, ${migration.folderMillis})`)
 }
 
 /** Blocks for `ms`: opening is synchronous, like the rest of better-sqlite3. */

@@ -1,15 +1,33 @@
 /**
  * The default store: SQLite through better-sqlite3, every query a prepared Drizzle statement. It implements the
  * core's store contract synchronously (the fast path), and the public driver contract too, so the built-in
- * storage is one driver among others.
+ * storage is one driver among others. Its driver face keeps the library's records (driver.ts `VERSION_KEY`,
+ * `SERIALIZER_KEY`) in `kv_meta`, where the fast path keeps them: one counter and one serializer per file.
+ *
+ * Write transactions of this process on one file queue on its write gate (write-gate.ts) whenever one of them is
+ * held across an `await`; otherwise every call stays synchronous.
  */
-import type { DriverEntry, KvDriver } from '../driver.js'
+import { type DriverEntry, type KvDriver, SERIALIZER_KEY, VERSION_KEY } from '../driver.js'
 import { OpenError } from '../errors.js'
 import { EXPIRED_ROWS_PER_TRANSACTION } from '../limits.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../store.js'
 import { fromVersionstamp, toVersionstamp } from '../versionstamp.js'
-import { assertOutsideTransaction, FORMAT_VERSION, type OpenedDatabase } from './database.js'
+import { assertOutsideTransaction, FORMAT_VERSION, openDatabase, type OpenedDatabase, type OpenFileOptions } from './database.js'
 import type { KvQueries } from './queries.js'
+import { holdGate, type WriteGate } from './write-gate.js'
+
+const RESERVED = 0xff
+
+/** Opens a database file once no write transaction of this process is open on it (opening writes too). */
+export async function openSqliteFile(options: OpenFileOptions): Promise<SqliteStorage> {
+  if (options.path === ':memory:') return new SqliteStorage(openDatabase(options))
+  const { gate, release } = holdGate(options.path)
+  try {
+    return await gate.run(() => new SqliteStorage(openDatabase(options)))
+  } finally {
+    release()
+  }
+}
 
 
 export class SqliteStorage implements Storage, KvDriver {
@@ -17,11 +35,17 @@ export class SqliteStorage implements Storage, KvDriver {
   readonly #q: KvQueries
   readonly #readMany: (keys: readonly Buffer[]) => (KvRow | undefined)[]
   readonly #transact: <T>(fn: (tx: WriteTransaction) => T) => T
+  /** The file's write gate in this process (none in memory: no other connection shares that database). */
+  readonly #gate: WriteGate | undefined
+  readonly #releaseGate: () => void
 
   constructor(opened: OpenedDatabase) {
     const { client, queries } = opened
     this.#opened = opened
     this.#q = queries
+    const held = client.memory ? undefined : holdGate(client.name)
+    this.#gate = held?.gate
+    this.#releaseGate = held?.release ?? (() => {})
     // A deferred transaction: all reads see one snapshot.
     this.#readMany = client.transaction((keys: readonly Buffer[]) => keys.map(queries.readRow))
     // One transaction view, reused: the commit counter is read at most once per transaction and written at its end.
@@ -49,28 +73,43 @@ export class SqliteStorage implements Storage, KvDriver {
         }
   }
 
+  /** The path shown in errors. */
+  get shownPath(): string {
+    return this.#opened.shownPath
+  }
+
+  /**
+   * Runs the synchronous write `fn` now, unless a transaction of this process holds the file across an await:
+   * then after it. A transaction of this very connection is the one running `fn`, so that never waits.
+   */
+  #whenFree<T>(fn: () => T): T | Promise<T> {
+    const gate = this.#gate
+    if (gate === undefined || !gate.busy || this.#opened.client.inTransaction) return fn()
+    return gate.run(fn)
+  }
+
   /** Records the serializer's name in a new database, or refuses one written with another serializer. */
-  checkSerializer(name: string): void {
-    const { client, shownPath } = this.#opened
+  checkSerializer(name: string): void | Promise<void> {
+    return this.#whenFree(() => this.#checkSerializer(name))
+  }
+
+  #checkSerializer(name: string): void {
+    const { client, shownPath, readOnly } = this.#opened
+    const recordOnce = client.transaction(() => {
+      this.#q.createMeta.run({ serializer: name, formatVersion: FORMAT_VERSION })
+      return this.#q.readMeta.get()
+    })
     let meta
     try {
-      assertOutsideTransaction(client)
-      meta = client
-        .transaction(() => {
-          this.#q.createMeta.run({ serializer: name, formatVersion: FORMAT_VERSION })
-          return this.#q.readMeta.get()
-        })
-        .immediate()
+      // Read-only: the record must be there already (a file is given one at its first open).
+      if (!readOnly) assertOutsideTransaction(client)
+      meta = readOnly ? this.#q.readMeta.get() : recordOnce.immediate()
     } catch (error) {
       throw new OpenError(shownPath, (error as Error).message, { cause: error })
     }
     if (!meta) throw new OpenError(shownPath, 'its metadata row is missing')
-    if (meta.formatVersion !== FORMAT_VERSION) {
-      throw new OpenError(shownPath, `its storage format ${meta.formatVersion} is not supported (expected ${FORMAT_VERSION})`)
-    }
-    if (meta.serializer !== name) {
-      throw new OpenError(shownPath, `it was written with the ${meta.serializer} serializer, but was opened with the ${name} serializer`)
-    }
+    const problem = metaProblem(meta.formatVersion) ?? serializerProblem(meta.serializer, name)
+    if (problem) throw new OpenError(shownPath, problem)
   }
 
   // The core's store contract (synchronous).
@@ -87,11 +126,18 @@ export class SqliteStorage implements Storage, KvDriver {
     return this.#q.readRange(start, end, limit, reverse)
   }
 
-  transact<T>(_keys: () => Iterable<Buffer>, fn: (tx: WriteTransaction) => T): T {
-    return this.#transact(fn)
+  transact<T>(_keys: () => Iterable<Buffer>, fn: (tx: WriteTransaction) => T): T | Promise<T> {
+    // Inlined #whenFree: this is the commit path, so no closure unless a wait is needed.
+    const gate = this.#gate
+    if (gate === undefined || !gate.busy || this.#opened.client.inTransaction) return this.#transact(fn)
+    return gate.run(() => this.#transact(fn))
   }
 
-  purgeExpired(now: number, limit: number): number {
+  purgeExpired(now: number, limit: number): number | Promise<number> {
+    return this.#whenFree(() => this.#purgeExpired(now, limit))
+  }
+
+  #purgeExpired(now: number, limit: number): number {
     return this.#transact((tx) => {
       const keys = this.#q.expiredKeys.all({ now, limit })
       for (const { key } of keys) tx.removeExpired(key, now)
@@ -101,20 +147,50 @@ export class SqliteStorage implements Storage, KvDriver {
 
   close(): void {
     const { client, ownsClient } = this.#opened
+    this.#releaseGate()
     if (ownsClient && client.open) client.close()
   }
 
   // The public driver contract, over the same tables.
 
   get(key: Uint8Array): DriverEntry | undefined {
+    if (key[0] === RESERVED) {
+      const record = this.#getRecord(toBuffer(key))
+      if (record !== null) return record
+    }
     const row = this.read(toBuffer(key))
     return row && toEntry(row)
   }
 
-  set(key: Uint8Array, value: Uint8Array, versionstamp: string, expiresAt: number | null): void {
-    const bytes = toBuffer(value)
+  /** A library record read from kv_meta; null when `key` is not one of them. */
+  #getRecord(key: Buffer): DriverEntry | undefined | null {
+    const isVersion = key.equals(VERSION_KEY)
+    if (!isVersion && !key.equals(SERIALIZER_KEY)) return null
+    const meta = this.#q.readMeta.get()
+    if (!meta) return undefined
+    const problem = metaProblem(meta.formatVersion)
+    if (problem) throw new Error(problem)
+    return isVersion
+      ? { key, value: Buffer.of(0), versionstamp: toVersionstamp(meta.version), expiresAt: null }
+      : { key, value: Buffer.from(meta.serializer, 'utf8'), versionstamp: toVersionstamp(0), expiresAt: null }
+  }
+
+  set(key: Uint8Array, value: Uint8Array, versionstamp: string, expiresAt: number | null): void | Promise<void> {
+    return this.#whenFree(() => this.#set(toBuffer(key), toBuffer(value), versionstamp, expiresAt))
+  }
+
+  #set(key: Buffer, bytes: Buffer, versionstamp: string, expiresAt: number | null): void {
+    if (key[0] === RESERVED && key.equals(VERSION_KEY)) {
+      // The metadata row exists: the library records the serializer at open, before any commit.
+      if (this.#q.readMeta.get() === undefined) throw new Error('internal error: the metadata row is missing')
+      return this.#q.writeVersion(Number(fromVersionstamp(versionstamp)))
+    }
+    if (key[0] === RESERVED && key.equals(SERIALIZER_KEY)) {
+      this.#q.createMeta.run({ serializer: bytes.toString('utf8'), formatVersion: FORMAT_VERSION })
+      return
+    }
     this.#q.writeRow({
-      key: toBuffer(key),
+      key,
       value: bytes.subarray(1),
       encoding: bytes[0] as number,
       version: Number(fromVersionstamp(versionstamp)),
@@ -122,19 +198,28 @@ export class SqliteStorage implements Storage, KvDriver {
     })
   }
 
-  delete(key: Uint8Array): void {
-    this.#q.removeRow(toBuffer(key))
+  delete(key: Uint8Array): void | Promise<void> {
+    return this.#whenFree(() => this.#q.removeRow(toBuffer(key)))
   }
 
   list(start: Uint8Array, end: Uint8Array, _prefix: Uint8Array, _now: number, limit: number, reverse: boolean): DriverEntry[] {
     return this.readRange({ start: toBuffer(start), end: toBuffer(end), limit, reverse }).map(toEntry)
   }
 
-  cleanup(now: number): void {
-    while (this.purgeExpired(now, EXPIRED_ROWS_PER_TRANSACTION) === EXPIRED_ROWS_PER_TRANSACTION) {}
+  cleanup(now: number): void | Promise<void> {
+    return this.#whenFree(() => {
+      while (this.#purgeExpired(now, EXPIRED_ROWS_PER_TRANSACTION) === EXPIRED_ROWS_PER_TRANSACTION) {}
+    })
   }
 
-  async withTransaction<T>(callback: () => Promise<T>): Promise<T> {
+  /** Holds the file's write lock across the callback's awaits: other writers of this process queue meanwhile. */
+  withTransaction<T>(callback: () => Promise<T>): Promise<T> {
+    const gate = this.#gate
+    if (gate === undefined || this.#opened.client.inTransaction) return this.#withTransaction(callback)
+    return gate.run(() => this.#withTransaction(callback))
+  }
+
+  async #withTransaction<T>(callback: () => Promise<T>): Promise<T> {
     const { client } = this.#opened
     client.exec('BEGIN IMMEDIATE')
     try {
@@ -157,3 +242,10 @@ const toEntry = (row: KvRow): DriverEntry => ({
   versionstamp: toVersionstamp(row.version),
   expiresAt: row.expiresAt,
 })
+
+/** Why the metadata's format cannot be read by this version, if it cannot. */
+const metaProblem = (formatVersion: number): string | undefined =>
+  formatVersion === FORMAT_VERSION ? undefined : `its storage format ${formatVersion} is not supported (expected ${FORMAT_VERSION})`
+
+const serializerProblem = (recorded: string, name: string): string | undefined =>
+  recorded === name ? undefined : `it was written with the ${recorded} serializer, but was opened with the ${name} serializer`

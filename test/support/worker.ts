@@ -4,7 +4,10 @@
  * Prints JSON lines: one per acknowledged commit for `crash-writer` (so the parent knows exactly what was
  * acknowledged before it kills the process), one with the result for the others.
  */
+import { accessSync, constants, readdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { KvU64, Valkeyrie } from '../../src/index.js'
+import { wrappedSqliteDriver } from './wrapped-sqlite.js'
 
 const [command, path, argument, durability] = process.argv.slice(2)
 const count = Number(argument ?? 0)
@@ -57,6 +60,19 @@ async function crashWriter(): Promise<never> {
   throw new Error('unreachable: the writers never stop')
 }
 
+/** `count` atomic increments of ['counter'], opened plainly or through a wrapped SQLite driver; returns their versionstamps. */
+async function stampLoop(wrapped: boolean): Promise<string[]> {
+  const db = await Valkeyrie.open(path, wrapped ? { driver: wrappedSqliteDriver } : {})
+  const stamps: string[] = []
+  for (let i = 0; i < count; i++) {
+    const result = await db.atomic().sum(['counter'], new KvU64(1n)).commit()
+    if (!result.ok) throw new Error('sum failed')
+    stamps.push(result.versionstamp)
+  }
+  await db.close()
+  return stamps
+}
+
 const commands: Record<string, () => Promise<unknown>> = {
   async open() {
     // `argument` is an epoch-ms start time shared by all the workers, so they open the file at the same moment.
@@ -95,6 +111,39 @@ const commands: Record<string, () => Promise<unknown>> = {
     return { leftOpen: true }
   },
   'crash-writer': crashWriter,
+  async 'open-full'() {
+    // Run inside a mount namespace whose tmpfs at dirname(path) is too small for a new database.
+    const error = await Valkeyrie.open(path).then(
+      async (db) => {
+        await db.close()
+        return undefined
+      },
+      (failure: Error) => `${failure.name}: ${failure.message}`,
+    )
+    return { error, left: readdirSync(dirname(path ?? '')) }
+  },
+  async 'read-only'() {
+    // Run without write permission on `path`; `argument` is the clock, at which ['temp'] has expired.
+    const describe = (error: Error): string => `${error.name}: ${error.message}`
+    const plain = await Valkeyrie.open(path).then((db) => db.close().then(() => 'opened'), describe)
+    const db = await Valkeyrie.open(path, { readOnly: true, clock: () => count })
+    const value = (await db.get(['a'])).value
+    const expired = (await db.get(['temp'])).value
+    const listed = (await Array.fromAsync(db.list({ prefix: [] }))).map((entry) => entry.key)
+    const writes = [() => db.set(['b'], 1), () => db.delete(['a']), () => db.atomic().set(['c'], 1).commit(), () => db.cleanup()]
+    const errors: string[] = []
+    for (const write of writes) errors.push(await write().then(() => 'resolved', describe))
+    await db.close()
+    let writable = true
+    try {
+      accessSync(path ?? '', constants.W_OK)
+    } catch {
+      writable = false
+    }
+    return { plain, value, expired, listed, errors, writable }
+  },
+  stamps: () => stampLoop(false),
+  'stamps-wrapped': () => stampLoop(true),
 }
 
 const run = commands[command ?? '']

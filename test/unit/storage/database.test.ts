@@ -99,4 +99,28 @@ describe('openDatabase', () => {
     raw.close()
     expect(() => openDatabase(options(path))).toThrow(/newer version/)
   })
+
+  it('refuses a Valkeyrie file with a trigger, a view or an index it did not create, and leaves it untouched', () => {
+    for (const planted of [
+      "CREATE TRIGGER rewrite AFTER INSERT ON kv BEGIN UPDATE kv SET value = x'00' WHERE key = new.key; END",
+      'CREATE VIEW everything AS SELECT * FROM kv',
+      'CREATE INDEX kv_by_value ON kv (value)',
+      'CREATE TABLE extra (id INTEGER PRIMARY KEY)',
+    ]) {
+      const path = tempDbPath()
+      openChecked(path).client.close()
+      const raw = new Database(path)
+      raw.exec(planted)
+      raw.close()
+      const before = readFileSync(path)
+      expect(() => openDatabase(options(path)), planted).toThrow(/has objects Valkeyrie did not create: (trigger rewrite|view everything|index kv_by_value|table extra)/)
+      expect(readFileSync(path).equals(before)).toBe(true)
+    }
+  })
+
+  it('accepts its own objects, as every migration leaves them', () => {
+    const path = tempDbPath()
+    openChecked(path).client.close()
+    expect(() => openChecked(path).client.close()).not.toThrow()
+  })
 })
