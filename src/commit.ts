@@ -111,9 +111,7 @@ function prepareCheck(check: unknown, index: number): PreparedCheck {
     const bytes = encodeKey(parts)
     key = parts
     assertKeySize(bytes, 'write')
-    for (const name in check) {
-      if (name !== 'key' && name !== 'versionstamp') throw new TypeError(`unknown check property ${JSON.stringify(name)}`)
-    }
+    // Other properties are ignored: Deno code passes the entry `get` returned (`check(entry)`), value and all.
     if (!Object.hasOwn(check, 'versionstamp')) {
       throw new TypeError('a check needs a versionstamp property (null: the key must not exist)')
     }
