@@ -10,7 +10,7 @@
  * for the write lock another process holds.
  */
 import { planCommit, writePlan, type PreparedCommit } from './commit.js'
-import { StorageError } from './errors.js'
+import { CorruptValueError, StorageError } from './errors.js'
 import { MAX_FOUND_EXPIRED_KEYS, MAX_GROUP_BYTES, MAX_GROUP_COMMITS } from './limits.js'
 import type { Storage, WriteTransaction } from './store.js'
 import type { KvCommitError, KvCommitResult } from './types.js'
@@ -148,8 +148,11 @@ export class CommitQueue {
       try {
         plan = planCommit(tx, job.commit, now)
       } catch (error) {
-        // A caller mistake fails this commit alone (it wrote nothing); anything else aborts the group.
-        if (error instanceof TypeError || error instanceof RangeError) return { ok: false, error }
+        // A caller mistake or a corrupt counter fails this commit alone (it wrote nothing); anything else aborts
+        // the group.
+        if (error instanceof TypeError || error instanceof RangeError || error instanceof CorruptValueError) {
+          return { ok: false, error }
+        }
         throw error
       }
       if (plan === null) return { ok: true, result: { ok: false } }

@@ -4,7 +4,7 @@
  * nothing.
  */
 import type { KvRow, WriteTransaction } from './store.js'
-import { describeValue, formatKey } from './errors.js'
+import { CorruptValueError, describeValue, formatKey } from './errors.js'
 import { expiresAtFor, isLive } from './expiry.js'
 import { decodeKey, encodeKey } from './key/codec.js'
 import { assertKeySize } from './key/range.js'
@@ -228,7 +228,8 @@ function currentRow(tx: WriteTransaction, plan: CommitPlan, key: Buffer, now: nu
 
 /**
  * Reads what a prepared commit needs inside a write transaction and computes its writes, writing nothing.
- * Returns null when a check fails; throws `TypeError` when a mutation cannot apply (sum on a non-KvU64).
+ * Returns null when a check fails; throws `TypeError` when a mutation cannot apply (sum on a non-KvU64), and
+ * `CorruptValueError` when the KvU64 it updates is corrupt.
  * sum, min and max keep the expiry of the entry they update.
  */
 export function planCommit(tx: WriteTransaction, commit: PreparedCommit, now: number): CommitPlan | null {
@@ -250,12 +251,21 @@ export function planCommit(tx: WriteTransaction, commit: PreparedCommit, now: nu
     if (row && row.encoding !== U64) {
       throw new TypeError(`mutation ${i} (${m.type} ${showKey(decodeKey(m.key))}): the stored value is not a KvU64`)
     }
-    const result = applyU64(m.type, row ? decodeU64(row.value) : undefined, m.operand)
+    const result = applyU64(m.type, row ? storedU64(row, m.key) : undefined, m.operand)
     // The counter keeps the expiry of the entry it updates (a rate-limit window); a new counter never expires.
     const expiresAt = row ? row.expiresAt : null
     plan.push({ type: 'set', key: m.key, value: encodeU64(result), encoding: U64, version: 0, expiresAt })
   }
   return plan
+}
+
+/** The counter stored in a KvU64 row; a row of the wrong length is corrupt and fails its commit alone. */
+function storedU64(row: KvRow, key: Buffer): bigint {
+  try {
+    return decodeU64(row.value)
+  } catch (error) {
+    throw new CorruptValueError(decodeKey(key), { cause: error })
+  }
 }
 
 /** Writes a plan under a new commit version and returns that version. */

@@ -93,6 +93,21 @@ describe('corrupt stored values', () => {
     }
   })
 
+  it('a sum on a corrupt KvU64 row fails that commit alone with CorruptValueError, writing nothing', async () => {
+    const db = await withCorruptB(v8Serializer, (raw, marker) => setRow(raw, marker, Buffer.of(1, 2, 3), 2))
+    const [bad, good] = await Promise.allSettled([
+      db.atomic().sum(['b'], 1n).set(['d'], 'same commit').commit(),
+      db.atomic().sum(['counter'], 1n).commit(),
+    ])
+    expect(bad.status).toBe('rejected')
+    const error = (bad as PromiseRejectedResult).reason as CorruptValueError
+    expect(error).toBeInstanceOf(CorruptValueError)
+    expect(error.key).toEqual(['b'])
+    expect(good.status).toBe('fulfilled')
+    expect((await db.get(['d'])).versionstamp).toBeNull()
+    expect((await db.get<KvU64>(['counter'])).value?.value).toBe(1n)
+  })
+
   it('a row with an unknown encoding is corrupt', async () => {
     const db = await withCorruptB(v8Serializer, (raw, marker) => setRow(raw, marker, marker, 7))
     await expectCorruptB(db, /unknown value encoding 7/)
