@@ -3,10 +3,11 @@
  * loop, or while an asynchronous driver is still writing the previous group) are applied together in one write
  * transaction (one disk sync), each with its own checks, versionstamp and result. A commit whose check fails or
  * whose mutation throws affects no other commit of its group; a storage failure fails the whole group, and then
- * nothing of it is applied. Every promise settles only after its transaction has committed. One group at a time.
+ * nothing of it is applied (or, with a CommitUnknownResultError for every job, all of it may be). Every promise
+ * settles only after its transaction has committed. One group at a time.
  */
 import { planCommit, writePlan, type PreparedCommit } from './commit.js'
-import { StorageError } from './errors.js'
+import { CommitUnknownResultError, StorageError } from './errors.js'
 import type { Storage, WriteTransaction } from './store.js'
 import type { KvCommitError, KvCommitResult } from './types.js'
 import { toVersionstamp } from './versionstamp.js'
@@ -129,7 +130,8 @@ export class CommitQueue {
   }
 
   #fail(jobs: readonly Job[], error: unknown): void {
-    const failure = new StorageError('commit', { cause: error })
+    // The storage tells an uncertain outcome apart; every other failure applied nothing.
+    const failure = error instanceof CommitUnknownResultError ? error : new StorageError('commit', { cause: error })
     for (const job of jobs) job.reject(failure)
   }
 }

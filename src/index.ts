@@ -9,6 +9,7 @@ export {
   DatabaseClosedError,
   OpenError,
   StorageError,
+  CommitUnknownResultError,
   ValidationError,
   UniqueConstraintError,
   WriteConflictError,
