@@ -57,12 +57,18 @@ export class SqliteStorage implements Storage, KvDriver {
   /** Records the serializer's name in a new database, or refuses one written with another serializer. */
   checkSerializer(name: string): void {
     const { client, shownPath } = this.#opened
-    const meta = client
-      .transaction(() => {
-        this.#q.createMeta.run({ serializer: name, formatVersion: FORMAT_VERSION })
-        return this.#q.readMeta.get()
-      })
-      .immediate()
+    let meta
+    try {
+      meta = client
+        .transaction(() => {
+          this.#q.createMeta.run({ serializer: name, formatVersion: FORMAT_VERSION })
+          return this.#q.readMeta.get()
+        })
+        .immediate()
+    } catch (error) {
+      // An I/O error or a full disk while recording the metadata row of a new file.
+      throw new OpenError(shownPath, (error as Error).message, { cause: error })
+    }
     if (!meta) throw new OpenError(shownPath, 'its metadata row is missing')
     if (meta.formatVersion !== FORMAT_VERSION) {
       throw new OpenError(shownPath, `its storage format ${meta.formatVersion} is not supported (expected ${FORMAT_VERSION})`)

@@ -65,6 +65,17 @@ const scenarios = {
     const db = await open()
     await step('sweep', () => db.cleanup())
   },
+  /** Another process: commits (so the WAL holds frames), then keeps a read transaction on them until killed. */
+  async reader() {
+    const db = await open()
+    await step('reader', () => db.set(['reader'], true))
+    const { default: Database } = await import('better-sqlite3')
+    const raw = new Database(path)
+    raw.exec('BEGIN')
+    raw.prepare('SELECT count(*) FROM kv').get()
+    print({ op: 'reading', ok: true })
+    await new Promise(() => setInterval(() => {}, 1000))
+  },
   /** Commits, then closes (a checkpoint of the WAL into the file); exits normally. */
   async close() {
     const db = await open()
