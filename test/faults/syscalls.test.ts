@@ -16,7 +16,7 @@
  * missing or ptrace is not permitted.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -74,6 +74,8 @@ let template: string
 beforeAll(() => {
   if (unavailable) return
   // The scenario child runs the compiled library: hundreds of starts, each far cheaper than compiling on the fly.
+  // Inside the repository (in the ignored .tmp/), so that the compiled code finds node_modules.
+  mkdirSync(join(ROOT, '.tmp'), { recursive: true })
   build = mkdtempSync(join(ROOT, '.tmp', 'fault-build-'))
   const tsc = spawnSync(
     process.execPath,
@@ -321,7 +323,7 @@ const SCENARIOS: { scenario: string; durability: string; what: string }[] = [
 
 describe.skipIf(unavailable !== undefined)('syscall faults', () => {
   for (const { scenario, durability, what } of SCENARIOS) {
-    it(`${what}: every file syscall killed, every write and sync failed with EIO and ENOSPC`, async () => {
+    it(`${what}: killed at every syscall that changes a file, every write and sync failed with EIO and ENOSPC`, async () => {
       const counts = await countSyscalls(scenario, durability)
       const injections: Injection[] = []
       for (const [syscall, count] of counts) {
