@@ -323,7 +323,8 @@ const SCENARIOS: { scenario: string; durability: string; what: string }[] = [
 
 describe.skipIf(unavailable !== undefined)('syscall faults', () => {
   for (const { scenario, durability, what } of SCENARIOS) {
-    it(`${what}: killed at every syscall that changes a file, every write and sync failed with EIO and ENOSPC`, async () => {
+    const killPoints = EVERY_SYSCALL ? 'killed at every file syscall' : 'killed at every syscall that changes a file'
+    it(`${what}: ${killPoints}, every write and sync failed with EIO and ENOSPC`, async () => {
       const counts = await countSyscalls(scenario, durability)
       const injections: Injection[] = []
       for (const [syscall, count] of counts) {
