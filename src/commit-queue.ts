@@ -3,14 +3,15 @@
  * loop, or while an asynchronous driver is still writing the previous group) are applied together in one write
  * transaction (one disk sync), each with its own checks, versionstamp and result. A commit whose check fails or
  * whose mutation throws affects no other commit of its group; a storage failure fails the whole group, and then
- * nothing of it is applied. Every promise settles only after its transaction has committed. One group at a time,
- * of at most MAX_GROUP_COMMITS commits and MAX_GROUP_BYTES bytes: the rest forms the next group right after.
+ * nothing of it is applied (or, with a CommitUnknownResultError for every job, all of it may be). Every promise
+ * settles only after its transaction has committed. One group at a time, of at most MAX_GROUP_COMMITS commits and
+ * MAX_GROUP_BYTES bytes: the rest forms the next group right after.
  *
  * Rows a read found expired are deleted with the next group, never by a write of their own: a read must not wait
  * for the write lock another process holds.
  */
 import { planCommit, writePlan, type PreparedCommit } from './commit.js'
-import { CorruptValueError, StorageError } from './errors.js'
+import { CommitUnknownResultError, CorruptValueError, StorageError } from './errors.js'
 import { MAX_FOUND_EXPIRED_KEYS, MAX_GROUP_BYTES, MAX_GROUP_COMMITS } from './limits.js'
 import type { Storage, WriteTransaction } from './store.js'
 import type { KvCommitError, KvCommitResult } from './types.js'
@@ -170,7 +171,8 @@ export class CommitQueue {
   }
 
   #fail(jobs: readonly Job[], error: unknown): void {
-    const failure = new StorageError('commit', { cause: error })
+    // The storage tells an uncertain outcome apart; every other failure applied nothing.
+    const failure = error instanceof CommitUnknownResultError ? error : new StorageError('commit', { cause: error })
     for (const job of jobs) job.reject(failure)
   }
 }

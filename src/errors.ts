@@ -56,6 +56,19 @@ export class CorruptValueError extends StorageError {
   }
 }
 
+/**
+ * A commit failed while it was being made durable (its WAL frames were written, then a sync or write failed), and
+ * what was written could not be discarded: it may or may not have been applied, now or when the file is next
+ * opened. A `StorageError`, so `instanceof StorageError` still holds; read back before retrying.
+ */
+export class CommitUnknownResultError extends StorageError {
+  override name = 'CommitUnknownResultError'
+  constructor(options: ErrorOptions) {
+    super('commit', options)
+    this.message = `commit may or may not have been applied: ${describeCause(options.cause)}`
+  }
+}
+
 /** A value does not match its collection's schema (when written, or when read with `validateOnRead`). */
 export class ValidationError extends ValkeyrieError {
   override name = 'ValidationError'

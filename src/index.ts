@@ -11,6 +11,7 @@ export {
   OpenError,
   StorageError,
   CorruptValueError,
+  CommitUnknownResultError,
   ValidationError,
   UniqueConstraintError,
   WriteConflictError,

@@ -8,7 +8,8 @@
  * held across an `await`; otherwise every call stays synchronous.
  */
 import { type DriverEntry, type KvDriver, SERIALIZER_KEY, VERSION_KEY } from '../driver.js'
-import { OpenError } from '../errors.js'
+import type Database from 'better-sqlite3'
+import { CommitUnknownResultError, OpenError } from '../errors.js'
 import { EXPIRED_ROWS_PER_TRANSACTION } from '../limits.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../store.js'
 import { fromVersionstamp, toVersionstamp } from '../versionstamp.js'
@@ -57,19 +58,31 @@ export class SqliteStorage implements Storage, KvDriver {
       removeExpired: queries.removeExpiredRow,
       nextVersion: () => (version = (version ?? queries.readVersion()) + 1),
     }
+    // Set once the transaction's own statements have all run: a failure after that came from the COMMIT itself.
+    let committing = false
     const immediate = client.transaction(<T>(fn: (tx: WriteTransaction) => T): T => {
       version = undefined
       const result = fn(tx)
       if (version !== undefined) queries.writeVersion(version)
+      committing = true
       return result
-    }).immediate
+    }).immediate as <T>(fn: (tx: WriteTransaction) => T) => T
+    const transact = <T>(fn: (tx: WriteTransaction) => T): T => {
+      committing = false
+      try {
+        return immediate(fn)
+      } catch (error) {
+        if (committing) throw settleFailedCommit(client, error)
+        throw error
+      }
+    }
     // On an application's connection every write (commits, purges of expired rows) first checks that the
     // application is not inside a transaction of its own; Valkeyrie's own file never is.
     this.#transact = opened.ownsClient
-      ? (immediate as <T>(fn: (tx: WriteTransaction) => T) => T)
+      ? transact
       : <T>(fn: (tx: WriteTransaction) => T): T => {
           assertOutsideTransaction(client)
-          return immediate(fn) as T
+          return transact(fn)
         }
   }
 
@@ -105,6 +118,7 @@ export class SqliteStorage implements Storage, KvDriver {
       if (!readOnly) assertOutsideTransaction(client)
       meta = readOnly ? this.#q.readMeta.get() : recordOnce.immediate()
     } catch (error) {
+      // An I/O error or a full disk while recording the metadata row of a new file, or a read-only file.
       throw new OpenError(shownPath, (error as Error).message, { cause: error })
     }
     if (!meta) throw new OpenError(shownPath, 'its metadata row is missing')
@@ -224,13 +238,36 @@ export class SqliteStorage implements Storage, KvDriver {
     client.exec('BEGIN IMMEDIATE')
     try {
       const result = await callback()
-      client.exec('COMMIT')
+      try {
+        client.exec('COMMIT')
+      } catch (error) {
+        if (client.inTransaction) client.exec('ROLLBACK')
+        throw settleFailedCommit(client, error)
+      }
       return result
     } catch (error) {
       if (client.inTransaction) client.exec('ROLLBACK')
       throw error
     }
   }
+}
+
+/**
+ * What a failed COMMIT becomes. SQLite writes a commit's frames to the WAL, then syncs; when the write or sync
+ * fails it rolls back in memory, but the frames stay in the file, and the recovery of the next open replays every
+ * frame with a valid checksum and commit marker: the rejected commit would be applied after a restart. A
+ * TRUNCATE checkpoint empties the WAL file, discarding those frames, and then the commit is certainly not applied
+ * (the error is returned as it is). When the checkpoint cannot complete (another connection is reading, or the
+ * disk fails again), the frames may survive, and the outcome is reported as unknown.
+ */
+function settleFailedCommit(client: Database.Database, error: unknown): unknown {
+  try {
+    const [status] = client.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[]
+    if (status?.busy === 0) return error
+  } catch {
+    // The checkpoint failed as well: the frames may still be there.
+  }
+  return new CommitUnknownResultError({ cause: error })
 }
 
 const toBuffer = (bytes: Uint8Array): Buffer =>
