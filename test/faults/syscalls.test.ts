@@ -24,6 +24,7 @@ import Database from 'better-sqlite3'
 import { z } from 'zod'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type KvKey, type KvKeyPart, type KvU64, Valkeyrie } from '../../src/index.js'
+import { encodeKey } from '../../src/key/codec.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SCENARIO = fileURLToPath(new URL('../support/fault-scenario.mjs', import.meta.url))
@@ -281,9 +282,15 @@ async function checkUnique(
   const records = await Array.fromAsync(users.list())
   const emails = records.map((r) => r.value.email)
   expect(new Set(emails).size, `${label}: two records share an email: ${emails.join(', ')}`).toBe(emails.length)
-  const entries = await Array.fromAsync(db.list<KvKeyPart[]>({ prefix: ['__index', 'users', 'email'] }))
+  // The unique entries, where src/collection/layout.ts puts them: the collection prefix as one part of bytes.
+  const space = ['__index', new Uint8Array(encodeKey(['users'])), 'email']
+  const entries = await Array.fromAsync(db.list<KvKeyPart[]>({ prefix: space }))
+  for (const record of records) {
+    const found = await users.findBy('email', record.value.email)
+    expect(found?.id, `${label}: findBy(${record.value.email})`).toBe(record.id)
+  }
   for (const entry of entries) {
-    const email = entry.key[3]
+    const email = entry.key[space.length]
     const owner = records.find((r) => JSON.stringify(r.key) === JSON.stringify(['users', ...entry.value]))
     expect(owner?.value.email, `${label}: index entry ${String(email)} names ${JSON.stringify(entry.value)}`).toBe(email)
   }
