@@ -18,6 +18,16 @@ COPY=
 trap 'rm -rf "$COPY"' EXIT
 scratch_copy
 step "install ${lowest[*]}" env -C "$COPY" npm install --no-save --no-audit --no-fund --loglevel=error "${lowest[@]}"
-step "installed" env -C "$COPY" npm ls drizzle-orm bson msgpackr cbor-x
+installed() {
+  node -e '
+    const { readFileSync } = require("node:fs")
+    for (const spec of process.argv.slice(2)) {
+      const [, name, version] = /^(.+)@([^@]+)$/.exec(spec)
+      const found = JSON.parse(readFileSync(`${process.argv[1]}/node_modules/${name}/package.json`, "utf8")).version
+      console.log(`${name} ${found}`)
+      if (found !== version) throw new Error(`${name} is ${found}, not ${version}`)
+    }' "$COPY" "${lowest[@]}"
+}
+step "installed" installed
 step "typecheck against them" env -C "$COPY" npx tsc -p tsconfig.json --noEmit
 step "test suite at the lowest peers" env -C "$COPY" npx vitest run
