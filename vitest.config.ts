@@ -12,7 +12,8 @@ export default defineConfig({
       { find: /^valkeyrie\/drizzle$/, replacement: src('drizzle.ts') },
       { find: /^valkeyrie\/testing$/, replacement: src('testing/index.ts') },
       { find: /^valkeyrie\/serializers$/, replacement: src('serializers/index.ts') },
-      { find: /^valkeyrie\/serializers\/(.*)$/, replacement: src('serializers/$1.ts') },
+      // The serializer subpaths package.json exports, and no other module of src/serializers.
+      { find: /^valkeyrie\/serializers\/(json|bson|msgpackr|cbor-x)$/, replacement: src('serializers/$1.ts') },
     ],
   },
   test: {

@@ -20,13 +20,29 @@ export interface StorageOptions {
   /** A custom storage: a `defineDriver` factory, or a driver object. */
   driver?: DriverFactory | KvDriver
   /** An open better-sqlite3 connection, or a Drizzle database over one, that holds the kv tables. */
-  database?: Database.Database | { $client: Database.Database }
+  database?: SqliteConnection | { $client: SqliteConnection }
   /** With `database`: the kv tables your schema declares with `createKvTables()` (or their names), when not `kv` and `kv_meta`. */
   tables?: KvTablesOption
   /** With `database`: `'skip'` (default) when your own migrations create the tables; `'apply'` to run ours. */
   migrations?: 'apply' | 'skip'
 }
 
+/**
+ * A better-sqlite3 `Database`, described by the members Valkeyrie uses rather than imported from
+ * `@types/better-sqlite3`, so the published types stand alone: an application without those types still gets
+ * this option checked instead of `any`, and one with them passes its connection as it is.
+ */
+export interface SqliteConnection {
+  /** The file it opened (`':memory:'` in memory). */
+  readonly name: string
+  readonly memory: boolean
+  readonly open: boolean
+  readonly inTransaction: boolean
+  prepare(source: string): unknown
+  exec(source: string): unknown
+  pragma(source: string, options?: { simple?: boolean }): unknown
+  transaction(fn: (...args: never[]) => unknown): unknown
+}
 
 /** A store, and how to record or check the serializer in it. */
 export type OpenedStorage = Storage & { checkSerializer(name: string, shownPath: string): void | Promise<void> }
@@ -94,7 +110,8 @@ export async function openStorage(
   let shownPath: string
   if (o.database !== undefined) {
     const opened = attachDatabase({
-      database: o.database,
+      // The structural type above is what the public options promise; underneath it is a better-sqlite3 Database.
+      database: o.database as Database.Database | { $client: Database.Database },
       tables: tableNamesOf(o.tables),
       migrations: o.migrations ?? 'skip',
       durability: o.durability,

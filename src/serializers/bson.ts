@@ -189,8 +189,8 @@ function fromBinary(binary: Binary): unknown {
   }
 }
 
-/** Serializes values as BSON, keeping the types listed above. */
-export const bsonSerializer = defineSerializer({
+/** Serializes values as BSON, keeping the types listed above. Frozen, like every built-in serializer. */
+export const bsonSerializer = Object.freeze(defineSerializer({
   name: 'bson',
   serialize(value: unknown): Uint8Array {
     const encoding = new BsonEncoding()
@@ -202,4 +202,4 @@ export const bsonSerializer = defineSerializer({
     const document = bson.deserialize(value, { promoteBuffers: false, promoteValues: true, bsonRegExp: true })
     return fromBson(document.v)
   },
-})
+}))

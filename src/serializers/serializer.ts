@@ -36,10 +36,13 @@ export const serializerName = (serializer: Serializer): string => serializer.nam
 /** Serializers whose own check already refuses a nested KvU64, so the library need not walk the value first. */
 const REFUSES_NESTED_U64 = new WeakSet<Serializer>()
 
-/** @internal Declares that a built-in serializer's check refuses a nested KvU64 (with the same message). */
-export function refusesNestedU64<T extends Serializer>(serializer: T): T {
+/**
+ * @internal Declares that a built-in serializer's check refuses a nested KvU64 (with the same message). The
+ * serializer is frozen: the mark vouches for its own `serialize`, so no one may swap in another function under it.
+ */
+export function refusesNestedU64<T extends Serializer>(serializer: T): Readonly<T> {
   REFUSES_NESTED_U64.add(serializer)
-  return serializer
+  return Object.freeze(serializer)
 }
 
 /** @internal Whether the library must walk values for nested KvU64 before calling this serializer. */

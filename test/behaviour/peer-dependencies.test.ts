@@ -27,14 +27,17 @@ function runModule(source: string, file = 'check.mjs'): string {
 }
 
 /** The outcome of importing a module by name: the names it exports, or the error it failed with. */
-function importOutcome(specifier: string): { exports?: string[]; error?: { name: string; message: string; causeCode?: string } } {
+function importOutcome(specifier: string): {
+  exports?: string[]
+  error?: { name: string; message: string; code?: string; causeCode?: string }
+} {
   return JSON.parse(
     runModule(`
       try {
         const module = await import(${JSON.stringify(specifier)})
         console.log(JSON.stringify({ exports: Object.keys(module).sort() }))
       } catch (error) {
-        console.log(JSON.stringify({ error: { name: error.name, message: error.message, causeCode: error.cause?.code } }))
+        console.log(JSON.stringify({ error: { name: error.name, message: error.message, code: error.code, causeCode: error.cause?.code } }))
       }
     `),
   ) as ReturnType<typeof importOutcome>
@@ -85,6 +88,23 @@ describe('optional peer dependencies', () => {
       console.log(JSON.stringify({ a, c: String(c), v8: v8Serializer.name, define: typeof defineSerializer }))
     `)
     expect(JSON.parse(out)).toEqual({ a: { n: 1, at: '1970-01-01T00:00:00.000Z' }, c: '3', v8: 'v8', define: 'function' })
+  })
+
+  it('exports exactly the public entry points: the modules behind them stay private', () => {
+    const entries = {
+      valkeyrie: 'Valkeyrie',
+      'valkeyrie/KvU64': 'KvU64',
+      'valkeyrie/serializers': 'defineSerializer',
+      'valkeyrie/serializers/json': 'jsonSerializer',
+      'valkeyrie/drizzle': 'createKvTables',
+      'valkeyrie/testing': 'driverContract',
+    }
+    for (const [specifier, name] of Object.entries(entries)) expect(importOutcome(specifier).exports, specifier).toContain(name)
+    // refusesNestedU64 lives in serializers/serializer: reachable, it would let any serializer skip the nested-KvU64 check.
+    for (const internal of ['serializers/serializer', 'serializers/v8', 'serializers/value-walk', 'u64', 'value', 'dist/index.js']) {
+      const { error } = importOutcome(`valkeyrie/${internal}`)
+      expect(error?.code, internal).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED')
+    }
   })
 
   for (const peer of PEERS) {

@@ -79,6 +79,24 @@ describe('serializers', () => {
     }
   })
 
+  it('never stores a nested KvU64 through a built-in serializer whose functions were swapped: they cannot be', async () => {
+    const keepsU64AsObject = (value: unknown): Uint8Array =>
+      new TextEncoder().encode(JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `${v}` : v)))
+    for (const [name, serializer] of BUILT_IN) {
+      expect(Object.isFrozen(serializer), name).toBe(true)
+      const writable = serializer as { serialize: Serializer['serialize'] }
+      expect(() => {
+        writable.serialize = keepsU64AsObject
+      }, name).toThrow(TypeError)
+      expect(() => Object.defineProperty(serializer, 'serialize', { value: keepsU64AsObject }), name).toThrow(TypeError)
+      const db = await openTestDb(undefined, { serializer })
+      const error = await rejection(db.set(['nested'], { n: new KvU64(1n) }))
+      expect(error, name).toBeInstanceOf(TypeError)
+      expect(error.message, name).toMatch(/^KvU64 must be a top-level value/)
+      expect((await db.get(['nested'])).value, name).toBeNull()
+    }
+  })
+
   describe('the documented value examples, with the V8 and the JSON serializer', () => {
     for (const serializer of [v8Serializer, jsonSerializer]) {
       it(`keeps every documented value type with ${serializer.name}`, async () => {
