@@ -41,21 +41,28 @@ scratch_copy() {
   COPY="$dest"
 }
 
-# use_better_sqlite3_for NODE_BIN COPY: builds better-sqlite3 from source for that Node (its headers come with the
-# npm package) into the copy's own, unlinked, better-sqlite3 folder. Builds are cached per version and Node.
+# use_better_sqlite3_for NODE_BIN COPY: puts into the copy the better-sqlite3 that npm installs on that Node for the
+# package's range, as a user there gets it: npm prefers the newest release whose `engines` accept the running Node
+# (12.x on Node 20; 13.x, which needs Node 22, on 22 and later). A release without a prebuilt binary is built from
+# source with that Node's headers (they come with the npm package). Installs are cached per Node version.
 use_better_sqlite3_for() {
-  local bin=$1 copy=$2 version node_version cached
-  version="$(node -p 'require(process.argv[1]).version' "$copy/node_modules/better-sqlite3/package.json")"
+  local bin=$1 copy=$2 range node_version dir pkg
+  range="$(node -p 'require(process.argv[1]).dependencies["better-sqlite3"]' "$ROOT/package.json")"
   node_version="$("$bin/node" --version)"
-  cached="$CI_CACHE/better-sqlite3-$version-node-$node_version-$CI_PLATFORM.node"
-  rm -rf "$copy/node_modules/better-sqlite3"
-  cp -a "$ROOT/node_modules/better-sqlite3" "$copy/node_modules/better-sqlite3"
-  if [ ! -f "$cached" ]; then
-    rm -rf "$copy/node_modules/better-sqlite3/build"
-    (cd "$copy/node_modules/better-sqlite3" && PATH="$bin:$PATH" npm_config_nodedir="$(dirname "$bin")" JOBS=max \
-      npm run build-release --loglevel=error >"$CI_CACHE/better-sqlite3-build.log" 2>&1) ||
+  dir="$CI_CACHE/better-sqlite3-for-node-$node_version-$CI_PLATFORM"
+  if [ ! -f "$dir/installed" ]; then
+    rm -rf "$dir" && mkdir -p "$dir"
+    printf '{ "private": true, "dependencies": { "better-sqlite3": "%s" }, "allowScripts": { "better-sqlite3": true } }\n' \
+      "$range" >"$dir/package.json"
+    (cd "$dir" && PATH="$bin:$PATH" npm_config_nodedir="$(dirname "$bin")" JOBS=max \
+      npm install --no-audit --no-fund --loglevel=error >"$CI_CACHE/better-sqlite3-build.log" 2>&1) ||
       { tail -40 "$CI_CACHE/better-sqlite3-build.log" >&2; return 1; }
-    cp "$copy/node_modules/better-sqlite3/build/Release/better_sqlite3.node" "$cached"
+    touch "$dir/installed"
   fi
-  cp "$cached" "$copy/node_modules/better-sqlite3/build/Release/better_sqlite3.node"
+  for pkg in "$dir"/node_modules/*; do
+    [ "$(basename "$pkg")" = ".package-lock.json" ] && continue
+    rm -rf "$copy/node_modules/$(basename "$pkg")"
+    cp -a "$pkg" "$copy/node_modules/"
+  done
+  echo "better-sqlite3 $(node -p 'require(process.argv[1]).version' "$dir/node_modules/better-sqlite3/package.json") for Node $node_version"
 }

@@ -1,7 +1,7 @@
 /**
  * `readOnly: true`: reading a database without writing anything, including files this process cannot write.
- * The real read-only cases run in a child process without write permission: as an unprivileged user when the
- * tests run as root (root ignores file modes), as the current user otherwise.
+ * The real read-only cases run in a child process without write permission: when the tests run as root (which
+ * ignores file modes), as root without the capabilities that let it; as the current user otherwise.
  */
 import { spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs'
@@ -39,7 +39,9 @@ function readWithoutPermission(path: string) {
   chmodSync(path, 0o444)
   chmodSync(dirname(path), 0o555)
   try {
-    const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : []
+    // Root ignores file modes through two capabilities: without them it is held to the modes above, while it can
+    // still read the repository wherever it lies (another user could not read a checkout in a private folder).
+    const asUser = process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search'] : []
     const command = [...asUser, process.execPath, '--import', 'tsx', WORKER, 'read-only', path, String(T0 + 5000)]
     const run = spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8', timeout: 60_000 })
     if (run.status !== 0) throw new Error(`worker failed (${run.status}): ${run.stderr}`)
