@@ -2,7 +2,7 @@
  * Valkeyrie inside an application's own Drizzle database: `npx tsx examples/own-drizzle-db.ts`.
  *
  * In a real application the kv tables sit in your schema file and your own `drizzle-kit generate` writes the
- * migration (see README, "Your own Drizzle database"). To stay self-contained, this example creates the same
+ * migration (see docs/storage.md, "Your own Drizzle database"). To stay self-contained, this example creates the same
  * tables with the SQL drizzle-kit generates for them.
  */
 import Database from 'better-sqlite3'

@@ -43,7 +43,7 @@ export class StorageError extends ValkeyrieError {
 
 /**
  * A stored value could not be decoded (its bytes are corrupt, or were not written by this serializer). The row
- * stays as it is: `delete(key)` removes it, and a listing can resume past it (see README "Listing").
+ * stays as it is: `delete(key)` removes it, and a listing can resume past it (see docs/guide.md, "Listing").
  */
 export class CorruptValueError extends StorageError {
   override name = 'CorruptValueError'

@@ -4,7 +4,7 @@ import { MemoryDriver } from '../../src/drivers/memory.js'
 import { driverContract } from '../../src/testing/index.js'
 import { openTestDb, rejection, tempDbPath } from '../support/open-test-db.js'
 
-/** The minimal driver of README.md ("Writing a driver"), written from that section alone. */
+/** The minimal driver of docs/storage.md ("Writing a driver"), written from that section alone. */
 const mapDriver = defineDriver(() => {
   const entries = new Map<string, DriverEntry>()
   const id = (key: Uint8Array) => Buffer.from(key).toString('hex')
@@ -49,7 +49,7 @@ describe('sqliteDriver (fast path)', () => driverContract({ driver: sqliteDriver
 describe('sqliteDriver (through the driver adapter)', () =>
   driverContract({ driver: sqliteThroughAdapter, describe, it, persistent: true }))
 describe('memoryDriver', () => driverContract({ driver: memoryDriver, describe, it }))
-describe('the minimal driver of the README', () => driverContract({ driver: mapDriver, describe, it }))
+describe('the minimal driver of the storage docs', () => driverContract({ driver: mapDriver, describe, it }))
 
 /** A memory driver whose `set` fails on chosen calls. */
 class FailingDriver extends MemoryDriver {

@@ -290,7 +290,7 @@ describe('drizzle-kit push on a schema without the kv tables', () => {
     expect(await pushedTables()).toEqual(['todos'])
   }, 30_000)
 
-  it("keeps them with the README's tablesFilter", async () => {
+  it("keeps them with the documented tablesFilter", async () => {
     expect(await pushedTables(['!kv', '!kv_meta', '!__valkeyrie_migrations'])).toEqual([
       '__valkeyrie_migrations',
       'kv',
