@@ -8,14 +8,12 @@
  * (the commit counter and the serializer's name) goes through `get` and `set` under the reserved keys of
  * driver.ts, which a driver may map onto metadata of its own.
  */
-import { assertDriver, type DriverEntry, type DriverFactory, type KvDriver, SERIALIZER_KEY, VERSION_KEY } from './driver.js'
+import { asBuffer, assertDriver, type DriverEntry, type DriverFactory, type KvDriver, SERIALIZER_KEY, VERSION_KEY } from './driver.js'
 import { describeValue, OpenError } from './errors.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from './store.js'
 import { fromVersionstamp, toVersionstamp } from './versionstamp.js'
 
 const idOf = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
-const asBuffer = (bytes: Uint8Array): Buffer =>
-  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
 function toRow(entry: DriverEntry | null | undefined): KvRow | undefined {
   if (!entry) return undefined

@@ -88,3 +88,7 @@ export function assertDriver(driver: unknown): asserts driver is KvDriver {
     }
   }
 }
+
+/** @internal The bytes of a Uint8Array a driver handed over, as a Buffer over the same memory (no copy). */
+export const asBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)

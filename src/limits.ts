@@ -43,3 +43,5 @@ export const MAX_EXPIRE_IN_MS = Number.MAX_SAFE_INTEGER / 1024
 export const MAX_BIGINT_KEY_BYTES = 255
 /** Largest value of a KvU64. */
 export const MAX_U64 = (1n << 64n) - 1n
+/** Largest millisecond option that is a timer delay (`sweepInterval`, `busyTimeout`): Node's setTimeout limit. */
+export const MAX_TIMER_MS = 2 ** 31 - 1

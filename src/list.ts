@@ -30,7 +30,10 @@ function positiveInteger(value: unknown, name: string, max?: number): number | u
   return value
 }
 
-const OPTION_NAMES = new Set<string>(['limit', 'cursor', 'reverse', 'batchSize'] satisfies (keyof KvListOptions)[])
+/** The options `list` takes. */
+export const LIST_OPTION_NAMES: ReadonlySet<string> = new Set<string>(
+  ['limit', 'cursor', 'reverse', 'batchSize'] satisfies (keyof KvListOptions)[],
+)
 
 /** Validated list options. */
 interface ListPlan {
@@ -48,7 +51,7 @@ function planList(selector: KvListSelector, options: KvListOptions = {}): ListPl
     throw new TypeError(`list options must be an object: received ${describeValue(options)}`)
   }
   for (const name in options) {
-    if (!OPTION_NAMES.has(name)) throw new TypeError(`unknown list option ${JSON.stringify(name)}`)
+    if (!LIST_OPTION_NAMES.has(name)) throw new TypeError(`unknown list option ${JSON.stringify(name)}`)
   }
   const range = resolveSelector(selector)
   const reverse = options.reverse ?? false

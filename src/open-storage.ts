@@ -3,8 +3,10 @@ import type Database from 'better-sqlite3'
 import { DriverStorage, makeDriver } from './driver-store.js'
 import type { DriverFactory, KvDriver } from './driver.js'
 import { describeValue } from './errors.js'
+import { MAX_TIMER_MS } from './limits.js'
 import type { Storage } from './store.js'
-import { attachDatabase, DEFAULT_BUSY_TIMEOUT_MS } from './storage/database.js'
+import { attachDatabase } from './storage/attach.js'
+import { DEFAULT_BUSY_TIMEOUT_MS } from './storage/database.js'
 import { tableNamesOf, type KvTablesOption } from './storage/tables-option.js'
 import { openSqliteFile, SqliteStorage } from './storage/sqlite-storage.js'
 import type { Durability } from './types.js'
@@ -57,8 +59,8 @@ export function validateStorageOptions(o: StorageOptions): void {
     if (typeof busyTimeout !== 'number' || !Number.isInteger(busyTimeout)) {
       throw new TypeError(`busyTimeout must be a non-negative integer of milliseconds: received ${describeValue(busyTimeout)}`)
     }
-    if (busyTimeout < 0 || busyTimeout > 2 ** 31 - 1) {
-      throw new RangeError(`busyTimeout must be between 0 and 2147483647: received ${busyTimeout}`)
+    if (busyTimeout < 0 || busyTimeout > MAX_TIMER_MS) {
+      throw new RangeError(`busyTimeout must be between 0 and ${MAX_TIMER_MS}: received ${busyTimeout}`)
     }
   }
   if (readOnly !== undefined && typeof readOnly !== 'boolean') {
@@ -93,9 +95,13 @@ export function validateStorageOptions(o: StorageOptions): void {
 }
 
 /** Refuses `readOnly` without a file to read (before any I/O). */
-export function validateReadOnlyPath(path: string | undefined, o: StorageOptions): void {
+/** Checks what the path means with the options (before any I/O). */
+export function validatePathWithOptions(path: string | undefined, o: StorageOptions): void {
   if (o.readOnly && (path === undefined || path === ':memory:')) {
     throw new TypeError('readOnly needs the path of an existing database file: an in-memory database starts empty')
+  }
+  if (path !== undefined && o.database !== undefined) {
+    throw new TypeError(`pass either a path or a database, not both: received the path ${JSON.stringify(path)}`)
   }
 }
 

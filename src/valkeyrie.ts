@@ -12,11 +12,11 @@ import { DatabaseClosedError, describeValue, ReadOnlyError, StorageError } from 
 import { ExpirySweeper, expireInOf, isLive } from './expiry.js'
 import { encodeKey } from './key/codec.js'
 import { assertKeySize } from './key/range.js'
-import { MAX_GET_MANY_KEYS } from './limits.js'
+import { MAX_GET_MANY_KEYS, MAX_TIMER_MS } from './limits.js'
 import { KvListIterator } from './list.js'
 import { serializerName, type Serializer } from './serializers/serializer.js'
 import { v8Serializer } from './serializers/v8.js'
-import { openStorage, validateReadOnlyPath, validateStorageOptions, type StorageOptions } from './open-storage.js'
+import { openStorage, validatePathWithOptions, validateStorageOptions, type StorageOptions } from './open-storage.js'
 import type { DriverFactory } from './driver.js'
 import { toEntry } from './entry.js'
 
@@ -63,8 +63,8 @@ function validateOptions(options: unknown): ValkeyrieOptions {
     if (typeof sweepInterval !== 'number' || !Number.isInteger(sweepInterval)) {
       throw new TypeError(`sweepInterval must be a non-negative integer of milliseconds: received ${describeValue(sweepInterval)}`)
     }
-    if (sweepInterval < 0 || sweepInterval > 2 ** 31 - 1) {
-      throw new RangeError(`sweepInterval must be between 0 and 2147483647: received ${sweepInterval}`)
+    if (sweepInterval < 0 || sweepInterval > MAX_TIMER_MS) {
+      throw new RangeError(`sweepInterval must be between 0 and ${MAX_TIMER_MS}: received ${sweepInterval}`)
     }
   }
   if (clock !== undefined && typeof clock !== 'function') {
@@ -72,6 +72,12 @@ function validateOptions(options: unknown): ValkeyrieOptions {
   }
   validateStorageOptions(o)
   return o
+}
+
+function isPlainObject(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false
+  const prototype = Object.getPrototypeOf(value) as unknown
+  return prototype === Object.prototype || prototype === null
 }
 
 function readKey(key: KvKey): Buffer {
@@ -132,8 +138,9 @@ export class Valkeyrie {
     pathOrOptions?: string | ValkeyrieOptions,
     options?: ValkeyrieOptions | DriverFactory,
   ): Promise<Valkeyrie> {
-    // Without a path (say, with your own `database`), the options may come first.
-    const optionsFirst = typeof pathOrOptions === 'object' && pathOrOptions !== null && !Array.isArray(pathOrOptions)
+    // Without a path (say, with your own `database`), the options may come first: a plain object only, so that a
+    // URL or any other object given for the path is refused rather than read as options (and opened in memory).
+    const optionsFirst = isPlainObject(pathOrOptions)
     if (optionsFirst && options !== undefined) {
       throw new TypeError('pass the options either first (without a path) or second, not both')
     }
@@ -142,7 +149,7 @@ export class Valkeyrie {
       throw new TypeError(`path must be a non-empty string or an options object: received ${describeValue(path)}`)
     }
     const o = validateOptions(optionsFirst ? pathOrOptions : options)
-    validateReadOnlyPath(path, o)
+    validatePathWithOptions(path, o)
     const serializer = o.serializer ?? v8Serializer
     const clock = o.clock ?? Date.now
     const storage = await openStorage(path, o, serializerName(serializer), clock)

@@ -6,9 +6,9 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { AtomicOperation } from '../atomic.js'
 import { describeValue, ValidationError, WriteConflictError } from '../errors.js'
-import { expiresAtFor } from '../expiry.js'
+import { expireInOf, expiresAtFor } from '../expiry.js'
 import { DEFAULT_BATCH_SIZE, MAX_GET_MANY_KEYS } from '../limits.js'
-import type { KvListIterator } from '../list.js'
+import { LIST_OPTION_NAMES, type KvListIterator } from '../list.js'
 import type {
   KvCommitError,
   KvCommitResult,
@@ -45,9 +45,8 @@ const MAX_WRITE_ATTEMPTS = 100
 /** How many times `findBy` re-reads an index entry that moved while it was followed. */
 const MAX_FIND_ATTEMPTS = 10
 const OPTION_NAMES = new Set(['idParts', 'indexes', 'validateOnRead', 'indexPrefix'])
-const SET_OPTION_NAMES = new Set(['expireIn'])
-const LIST_BY_OPTION_NAMES = new Set(['limit', 'cursor', 'reverse', 'batchSize'])
-const LIST_OPTION_NAMES = new Set([...LIST_BY_OPTION_NAMES, 'prefix', 'start', 'end'])
+/** `listBy` takes `db.list`'s options; `list` also takes the id range. */
+const COLLECTION_LIST_OPTION_NAMES = new Set([...LIST_OPTION_NAMES, 'prefix', 'start', 'end'])
 const READ_VALIDATIONS = new Set<unknown>([false, 'error', 'skip'])
 const SKIP = Symbol('skip')
 
@@ -122,11 +121,9 @@ interface CollectionCore<TSchema extends StandardSchemaV1> extends WriteTarget {
 
 /** `expireIn`, checked before any I/O. */
 function expireInOption(options: KvSetOptions | undefined): number | undefined {
-  if (options === undefined) return undefined
-  assertOptionsObject(options, 'set options')
-  assertKnownOptions(options, SET_OPTION_NAMES, 'set')
-  expiresAtFor(options.expireIn, 0)
-  return options.expireIn
+  const expireIn = expireInOf(options)
+  expiresAtFor(expireIn, 0)
+  return expireIn as number | undefined
 }
 
 /** `cursor`, `reverse` and `batchSize` for the underlying list (a small limit reads a small first batch). */
@@ -275,7 +272,7 @@ export class Collection<
    */
   list(options: CollectionListOptions<TId> = {}): CollectionListIterator<SchemaOutput<TSchema>, TId> {
     assertOptionsObject(options, 'list options')
-    assertKnownOptions(options, LIST_OPTION_NAMES, 'list')
+    assertKnownOptions(options, COLLECTION_LIST_OPTION_NAMES, 'list')
     const { layout, db } = this.#core
     const limit = limitOption(options.limit)
     const idPrefix = options.prefix === undefined ? [] : this.#idPrefix(options.prefix)
@@ -370,7 +367,7 @@ export class Collection<
     const definition = this.#index(index, false)
     assertKeyPart(value, `listBy value`)
     assertOptionsObject(options, 'listBy options')
-    assertKnownOptions(options, LIST_BY_OPTION_NAMES, 'listBy')
+    assertKnownOptions(options, LIST_OPTION_NAMES, 'listBy')
     const limit = limitOption(options.limit)
     const entries = db.list({ prefix: layout.entryPrefix(definition.name, value) }, listOptions(options, limit))
     return new CollectionListIterator(this.#indexed(entries, definition, value, limit), options.cursor ?? '')

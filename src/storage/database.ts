@@ -1,24 +1,23 @@
 /**
- * Opening the default storage: the better-sqlite3 connection (a file, memory, or a connection the application
- * already has), its pragmas, and the tables: migrated from `drizzle/`, or checked when the application migrates
- * them itself. All of it before the first read or write.
+ * Opening the default storage on a file Valkeyrie owns (or memory): the better-sqlite3 connection, its pragmas, and
+ * the tables migrated from `drizzle/`, all before the first read or write. An application's own connection is
+ * attach.ts; the file at rest (creation, truncation) is file.ts.
  */
-import { randomBytes } from 'node:crypto'
-import { accessSync, closeSync, constants, copyFileSync, existsSync, linkSync, openSync, readSync, rmSync, statSync } from 'node:fs'
-import { basename, dirname, join, resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
+import { existsSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator'
-import { getTableConfig } from 'drizzle-orm/sqlite-core'
 import { OpenError } from '../errors.js'
 import { WAL_SIZE_LIMIT_BYTES } from '../limits.js'
 import type { Durability } from '../types.js'
 import { foldDriverRecords, hasDriverRecords } from './driver-records.js'
 import { openReadOnlyClient } from './read-only.js'
 import { prepareQueries, type KvDatabase, type KvQueries } from './queries.js'
-import { createKvTables, DEFAULT_TABLE_NAMES, type KvTableNames, type KvTables } from './schema.js'
+import { createKvTables, DEFAULT_TABLE_NAMES } from './schema.js'
+import { assertWholeFile, assertWritable, createFileWhole, sleepSync } from './file.js'
 
 /** Meaning of the rows; bump with a migration when it changes. */
 export const FORMAT_VERSION = 1
@@ -39,18 +38,6 @@ export interface OpenFileOptions {
   readOnly?: boolean
 }
 
-/** Use a connection the application owns, with the kv tables inside its own schema. */
-export interface AttachOptions {
-  /** A better-sqlite3 connection, or a Drizzle database over one. */
-  database: Database.Database | { $client: Database.Database }
-  /** Table names, when the application chose its own (default `kv` and `kv_meta`). */
-  tables: KvTableNames
-  /** `'skip'`: the application's migrations create the tables (checked at open); `'apply'`: run ours. */
-  migrations: 'apply' | 'skip'
-  /** Set on the connection when given (it then applies to the application's writes too); else left as it is. */
-  durability: Durability | undefined
-}
-
 export interface OpenedDatabase {
   client: Database.Database
   db: KvDatabase
@@ -65,7 +52,8 @@ export interface OpenedDatabase {
 
 const isMemory = (path: string): boolean => path === ':memory:'
 
-function fail(client: Database.Database | undefined, shownPath: string, error: unknown): never {
+/** Closes `client` and throws `error` as an `OpenError` naming the file (as it is, when it is one). */
+export function fail(client: Database.Database | undefined, shownPath: string, error: unknown): never {
   client?.close()
   if (error instanceof OpenError) throw error
   throw new OpenError(shownPath, (error as Error).message, { cause: error })
@@ -125,145 +113,6 @@ function openReadOnly(options: OpenFileOptions, shownPath: string): OpenedDataba
 }
 
 /**
- * Refuses, with the reason, a file or folder this process may not write: SQLite would otherwise open the file
- * read-only without a word and fail at the first write.
- */
-function assertWritable(path: string, folder: string): void {
-  const hint = 'open it with readOnly: true to read it'
-  if (existsSync(path) && !canWrite(path)) throw new OpenError(path, `it is read-only for this process: ${hint}`)
-  if (!canWrite(folder)) {
-    const why = existsSync(path) ? `SQLite keeps its -wal and -shm files there: ${hint}` : 'the file cannot be created'
-    throw new OpenError(path, `its folder ${folder} is read-only for this process, and ${why}`)
-  }
-}
-
-function canWrite(path: string): boolean {
-  try {
-    accessSync(path, constants.W_OK)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/**
- * Creates a new database file whole or not at all: it is built (WAL switch, migrations) under a temporary name in
- * the same folder, closed, then linked into place, so a failed creation (a full disk) leaves nothing behind and
- * no other process ever sees a half-made file. When another process created the file meanwhile, its file wins.
- */
-function createFile(path: string, options: OpenFileOptions): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.new`)
-  let client: Database.Database | undefined
-  try {
-    client = new Database(temp)
-    configure(client, { ...options, path: temp })
-    migrate(client, drizzle({ client }), path, true)
-    // The last connection to close checkpoints the WAL into the file and removes the -wal and -shm files.
-    client.close()
-    client = undefined
-    placeNewFile(temp, path)
-  } catch (error) {
-    fail(client, path, error)
-  } finally {
-    for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(temp + suffix, { force: true })
-  }
-}
-
-/** Puts the finished file at `path` unless a file is there already (never replacing one). */
-function placeNewFile(temp: string, path: string): void {
-  try {
-    linkSync(temp, path)
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'EEXIST') return
-    // A file system without hard links: an exclusive copy, which also never replaces a file.
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error
-    try {
-      copyFileSync(temp, path, constants.COPYFILE_EXCL)
-    } catch (copyError) {
-      if ((copyError as NodeJS.ErrnoException).code !== 'EEXIST') throw copyError
-    }
-  }
-}
-
-const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1')
-
-/**
- * Refuses a SQLite file shorter than its header says, before SQLite opens it: a truncated database would
- * otherwise open and fail (or lose data) later. Other files are left for SQLite to judge (SQLITE_NOTADB).
- * See https://www.sqlite.org/fileformat.html#the_database_header for the fields read here.
- *
- * The bytes are read without a lock, so this looks only at a file at rest: with a `-wal` file beside it another
- * connection may be checkpointing (writing page 1 before the pages after it), and a short file is read again a
- * few times before it is called truncated.
- */
-function assertWholeFile(path: string): void {
-  if (existsSync(`${path}-wal`)) return
-  for (let attempt = 0; ; attempt++) {
-    const shortfall = headerShortfall(path)
-    if (shortfall === undefined) return
-    if (attempt === 3) throw new OpenError(path, `it is truncated (${shortfall.size} bytes, but its header says ${shortfall.expected})`)
-    sleepSync(20)
-  }
-}
-
-/** The file's size and the size its header gives, when the file is a SQLite database shorter than that. */
-function headerShortfall(path: string): { size: number; expected: number } | undefined {
-  const header = Buffer.alloc(100)
-  const fd = openSync(path, 'r')
-  let read: number
-  try {
-    read = readSync(fd, header, 0, 100, 0)
-  } finally {
-    closeSync(fd)
-  }
-  const size = statSync(path).size
-  if (read < 100 || !header.subarray(0, 16).equals(SQLITE_MAGIC)) return undefined
-  const rawPageSize = header.readUInt16BE(16)
-  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize
-  // The page count in the header is valid only when its "version-valid-for" number matches the change counter.
-  const pageCount = header.readUInt32BE(92) === header.readUInt32BE(24) ? header.readUInt32BE(28) : 0
-  const expected = pageSize * pageCount
-  return size < expected ? { size, expected } : undefined
-}
-
-/**
- * Throws unless the application's connection is outside any transaction. Inside one, better-sqlite3 turns our
- * transaction into a savepoint of the application's: its ROLLBACK would undo a write we had acknowledged and
- * hand its versionstamp out again.
- */
-export function assertOutsideTransaction(client: Database.Database): void {
-  if (client.inTransaction) {
-    throw new Error(
-      'the database connection is inside a transaction Valkeyrie did not start, whose rollback would undo this ' +
-        'write: finish that transaction first (nothing was written)',
-    )
-  }
-}
-
-/** Uses an application's connection: its pragmas are left as they are, but for `synchronous` when durability is asked for. */
-export function attachDatabase(options: AttachOptions): OpenedDatabase {
-  const client = 'prepare' in options.database ? options.database : options.database.$client
-  const shownPath = client.memory ? ':memory:' : client.name
-  if (options.migrations === 'apply' && (options.tables.kv !== 'kv' || options.tables.meta !== 'kv_meta')) {
-    throw new TypeError("migrations: 'apply' creates the default table names only; with your own names, use 'skip'")
-  }
-  try {
-    assertOutsideTransaction(client)
-    if (options.durability !== undefined) client.pragma(`synchronous = ${synchronousFor(options.durability)}`)
-    const db = drizzle({ client })
-    const tables = createKvTables(options.tables)
-    if (options.migrations === 'apply') migrate(client, db, shownPath, false)
-    else assertTables(db, tables, shownPath)
-    assertNoTriggers(db, tables, shownPath)
-    const queries = prepareQueries(db, tables)
-    return { client, db, queries, ownsClient: false, shownPath }
-  } catch (error) {
-    fail(undefined, shownPath, error)
-  }
-}
-
-/**
  * Throws unless the database is empty, or holds only objects Valkeyrie's migrations create: another application's
  * tables, and any trigger, view or index planted beside ours (a trigger would rewrite every later write), are
  * refused before anything is written.
@@ -315,42 +164,24 @@ function ownSchemaObjects(): ReadonlySet<string> {
   }
 }
 
-/** Refuses triggers on the kv tables of an application's database: they would rewrite Valkeyrie's writes. */
-function assertNoTriggers(db: KvDatabase, tables: KvTables, shownPath: string): void {
-  const names = [getTableConfig(tables.kv).name, getTableConfig(tables.meta).name]
-  const triggers = db.all<{ name: string; table: string }>(
-    sql`SELECT name, tbl_name AS "table" FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (${names[0]}, ${names[1]})`,
-  )
-  if (triggers.length > 0) {
-    const list = triggers.map((t) => `${t.name} on ${t.table}`).join(', ')
-    throw new OpenError(shownPath, `it has triggers on the Valkeyrie tables, which would rewrite its writes: ${list}`)
-  }
-}
-
-/** Throws an `OpenError` naming each missing table, column or index of the application-managed tables. */
-function assertTables(db: KvDatabase, tables: KvTables, shownPath: string): void {
-  const problems: string[] = []
-  for (const table of [tables.kv, tables.meta]) {
-    const config = getTableConfig(table)
-    const columns = db.all<{ name: string }>(sql`SELECT name FROM pragma_table_info(${config.name})`).map((c) => c.name)
-    if (columns.length === 0) {
-      problems.push(`table ${config.name} is missing`)
-      continue
-    }
-    const missing = config.columns.map((c) => c.name).filter((name) => !columns.includes(name))
-    if (missing.length > 0) problems.push(`table ${config.name} lacks column(s) ${missing.join(', ')}`)
-    for (const index of config.indexes) {
-      const name = index.config.name
-      const found = db.all(sql`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ${name}`)
-      if (found.length === 0) problems.push(`index ${name} is missing`)
-    }
-  }
-  if (problems.length > 0) {
-    throw new OpenError(
-      shownPath,
-      `its Valkeyrie tables are missing or out of date (${problems.join('; ')}): add the tables from ` +
-        "createKvTables() in 'valkeyrie/drizzle' to your Drizzle schema and run your migrations",
-    )
+/**
+ * Creates a new database file whole or not at all (file.ts): built (WAL switch, migrations) under a temporary name,
+ * closed, then put in place. When another process created the file meanwhile, its file wins.
+ */
+function createFile(path: string, options: OpenFileOptions): void {
+  try {
+    createFileWhole(path, (temp) => {
+      const client = new Database(temp)
+      try {
+        configure(client, { ...options, path: temp })
+        migrate(client, drizzle({ client }), path, true)
+      } finally {
+        // The last connection to close checkpoints the WAL into the file and removes the -wal and -shm files.
+        client.close()
+      }
+    })
+  } catch (error) {
+    fail(undefined, path, error)
   }
 }
 
@@ -370,7 +201,8 @@ function configure(client: Database.Database, { path, durability, busyTimeout }:
   client.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`)
 }
 
-const synchronousFor = (durability: Durability): string => (durability === 'full' ? 'FULL' : 'NORMAL')
+/** The `synchronous` pragma for a durability. */
+export const synchronousFor = (durability: Durability): string => (durability === 'full' ? 'FULL' : 'NORMAL')
 
 /**
  * Runs `fn`, retrying on SQLITE_BUSY until `busyTimeout` ms have passed. Changing the journal mode needs an
@@ -394,23 +226,17 @@ function withBusyRetry<T>(busyTimeout: number, fn: () => T): T {
  * Applies pending migrations from `drizzle/` inside one BEGIN IMMEDIATE transaction, so that several processes
  * opening a new file at the same moment serialize here and each sees the others' work.
  */
-function migrate(client: Database.Database, db: KvDatabase, shownPath: string, ownFile: boolean): void {
+export function migrate(client: Database.Database, db: KvDatabase, shownPath: string, ownFile: boolean): void {
   const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER })
   client
     .transaction(() => {
       // Again under the write lock: another process may have created tables since the first look.
       if (ownFile) assertOwnSchema(db, shownPath)
       createJournal(db)
-      const last = db.get<{ created_at: number } | undefined>(
-        sql`SELECT created_at FROM ${sql.identifier(MIGRATIONS_TABLE)} ORDER BY created_at DESC LIMIT 1`,
-      )
-      const newest = migrations.at(-1)?.folderMillis ?? 0
-      if (last && Number(last.created_at) > newest) {
-        throw new OpenError(shownPath, 'it was written by a newer version of Valkeyrie')
-      }
+      const applied = appliedMigration(db)
+      if (applied > (migrations.at(-1)?.folderMillis ?? 0)) throw new OpenError(shownPath, NEWER_VERSION)
       for (const migration of migrations) {
-        if (last && Number(last.created_at) >= migration.folderMillis) continue
-        applyMigration(db, migration)
+        if (applied < migration.folderMillis) applyMigration(db, migration)
       }
       if (ownFile) foldDriverRecords(db, shownPath, FORMAT_VERSION)
     })
@@ -420,20 +246,24 @@ function migrate(client: Database.Database, db: KvDatabase, shownPath: string, o
 /** Throws unless every migration of this version has been applied (a read-only open cannot apply one). */
 function assertMigrated(db: KvDatabase, shownPath: string): void {
   const newest = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER }).at(-1)?.folderMillis ?? 0
-  const hasJournal = schemaObjects(db).includes(`table ${MIGRATIONS_TABLE}`)
-  const last = hasJournal
-    ? db.get<{ created_at: number } | undefined>(
-        sql`SELECT created_at FROM ${sql.identifier(MIGRATIONS_TABLE)} ORDER BY created_at DESC LIMIT 1`,
-      )
-    : undefined
-  const applied = Number(last?.created_at ?? 0)
-  if (applied > newest) throw new OpenError(shownPath, 'it was written by a newer version of Valkeyrie')
+  const applied = schemaObjects(db).includes(`table ${MIGRATIONS_TABLE}`) ? appliedMigration(db) : 0
+  if (applied > newest) throw new OpenError(shownPath, NEWER_VERSION)
   if (applied < newest) {
     throw new OpenError(
       shownPath,
       'it needs a migration to this version of Valkeyrie, which a read-only open cannot apply: open it once without readOnly',
     )
   }
+}
+
+const NEWER_VERSION = 'it was written by a newer version of Valkeyrie'
+
+/** When the newest migration the journal records was made (its folder's timestamp; 0 when none is). */
+function appliedMigration(db: KvDatabase): number {
+  const last = db.get<{ created_at: number } | undefined>(
+    sql`SELECT created_at FROM ${sql.identifier(MIGRATIONS_TABLE)} ORDER BY created_at DESC LIMIT 1`,
+  )
+  return Number(last?.created_at ?? 0)
 }
 
 /** Creates our migrations journal when absent. */
@@ -447,9 +277,4 @@ function applyMigration(db: KvDatabase, migration: MigrationMeta): void {
   for (const statement of migration.sql) if (statement.trim()) db.run(sql.raw(statement))
   db.run(sql`INSERT INTO ${sql.identifier(MIGRATIONS_TABLE)} (hash, created_at)
     VALUES (${migration.hash}, ${migration.folderMillis})`)
-}
-
-/** Blocks for `ms`: opening is synchronous, like the rest of better-sqlite3. */
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }

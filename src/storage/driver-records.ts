@@ -7,12 +7,11 @@
 import { eq, gte } from 'drizzle-orm'
 import { SERIALIZER_KEY, VERSION_KEY } from '../driver.js'
 import { OpenError } from '../errors.js'
-import type { KvDatabase } from './queries.js'
+import { META_ID, type KvDatabase } from './queries.js'
 import { kv, kvMeta } from './schema.js'
 
 /** No encoded key begins with FF: every key from here on is one of the library's records. */
 const RESERVED_START = Buffer.of(0xff)
-const META_ID = 1
 
 /** Whether the file still holds records as `kv` rows. */
 export const hasDriverRecords = (db: KvDatabase): boolean =>

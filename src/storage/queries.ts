@@ -15,7 +15,8 @@ import type { KvTables } from './schema.js'
 /** A Drizzle database over better-sqlite3. */
 export type KvDatabase = BetterSQLite3Database<Record<string, never>>
 
-const META_ID = 1
+/** The id of the metadata table's one row. */
+export const META_ID = 1
 
 /** Column types whose Drizzle encoder passes values through unchanged, so binding them directly is equivalent. */
 const PASS_THROUGH_COLUMNS = new Set(['SQLiteBlobBuffer', 'SQLiteInteger'])

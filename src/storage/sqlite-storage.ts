@@ -7,13 +7,14 @@
  * Write transactions of this process on one file queue on its write gate (write-gate.ts) whenever one of them is
  * held across an `await`; otherwise every call stays synchronous.
  */
-import { type DriverEntry, type KvDriver, SERIALIZER_KEY, VERSION_KEY } from '../driver.js'
+import { asBuffer, type DriverEntry, type KvDriver, SERIALIZER_KEY, VERSION_KEY } from '../driver.js'
 import type Database from 'better-sqlite3'
 import { CommitUnknownResultError, OpenError } from '../errors.js'
 import { EXPIRED_ROWS_PER_TRANSACTION } from '../limits.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../store.js'
 import { fromVersionstamp, toVersionstamp } from '../versionstamp.js'
-import { assertOutsideTransaction, FORMAT_VERSION, openDatabase, type OpenedDatabase, type OpenFileOptions } from './database.js'
+import { assertOutsideTransaction } from './attach.js'
+import { FORMAT_VERSION, openDatabase, type OpenedDatabase, type OpenFileOptions } from './database.js'
 import type { KvQueries } from './queries.js'
 import { holdGate, type WriteGate } from './write-gate.js'
 
@@ -169,10 +170,10 @@ export class SqliteStorage implements Storage, KvDriver {
 
   get(key: Uint8Array): DriverEntry | undefined {
     if (key[0] === RESERVED) {
-      const record = this.#getRecord(toBuffer(key))
+      const record = this.#getRecord(asBuffer(key))
       if (record !== null) return record
     }
-    const row = this.read(toBuffer(key))
+    const row = this.read(asBuffer(key))
     return row && toEntry(row)
   }
 
@@ -190,7 +191,7 @@ export class SqliteStorage implements Storage, KvDriver {
   }
 
   set(key: Uint8Array, value: Uint8Array, versionstamp: string, expiresAt: number | null): void | Promise<void> {
-    return this.#whenFree(() => this.#set(toBuffer(key), toBuffer(value), versionstamp, expiresAt))
+    return this.#whenFree(() => this.#set(asBuffer(key), asBuffer(value), versionstamp, expiresAt))
   }
 
   #set(key: Buffer, bytes: Buffer, versionstamp: string, expiresAt: number | null): void {
@@ -213,11 +214,11 @@ export class SqliteStorage implements Storage, KvDriver {
   }
 
   delete(key: Uint8Array): void | Promise<void> {
-    return this.#whenFree(() => this.#q.removeRow(toBuffer(key)))
+    return this.#whenFree(() => this.#q.removeRow(asBuffer(key)))
   }
 
   list(start: Uint8Array, end: Uint8Array, _prefix: Uint8Array, _now: number, limit: number, reverse: boolean): DriverEntry[] {
-    return this.readRange({ start: toBuffer(start), end: toBuffer(end), limit, reverse }).map(toEntry)
+    return this.readRange({ start: asBuffer(start), end: asBuffer(end), limit, reverse }).map(toEntry)
   }
 
   cleanup(now: number): void | Promise<void> {
@@ -270,8 +271,6 @@ function settleFailedCommit(client: Database.Database, error: unknown): unknown 
   return new CommitUnknownResultError({ cause: error })
 }
 
-const toBuffer = (bytes: Uint8Array): Buffer =>
-  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 
 const toEntry = (row: KvRow): DriverEntry => ({
   key: row.key,

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { jsonSerializer, OpenError, Valkeyrie, ValkeyrieError } from '../../src/index.js'
 import { openTestDb, tempDbPath } from '../support/open-test-db.js'
@@ -26,6 +28,28 @@ describe('open', () => {
     await expect(attempt).rejects.toBeInstanceOf(OpenError)
     await expect(attempt).rejects.toBeInstanceOf(ValkeyrieError)
     await expect(attempt).rejects.toThrow(/v8 serializer, but was opened with the json serializer/)
+  })
+
+  it('refuses an object that is not plain options as the first argument, instead of opening it in memory', async () => {
+    const path = tempDbPath()
+    for (const notAPath of [new URL(`file://${path}`), new Date(), ['x.db']]) {
+      await expect(Valkeyrie.open(notAPath as never)).rejects.toThrow(
+        /^path must be a non-empty string or an options object: received a (URL|Date)|an array/,
+      )
+    }
+    expect(existsSync(path)).toBe(false)
+    const db = await Valkeyrie.open(Object.assign(Object.create(null), { sweepInterval: 0 }))
+    await db.close()
+  })
+
+  it('refuses a path together with a database of your own', async () => {
+    const path = tempDbPath()
+    const client = new Database(':memory:')
+    await expect(Valkeyrie.open(path, { database: client, migrations: 'apply' })).rejects.toThrow(
+      /^pass either a path or a database, not both/,
+    )
+    expect(existsSync(path)).toBe(false)
+    client.close()
   })
 
   it('rejects a path in a missing folder', async () => {
