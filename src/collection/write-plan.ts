@@ -9,7 +9,7 @@ import type { Valkeyrie } from '../valkeyrie.js'
 import { UniqueConstraintError } from '../errors.js'
 import { encodeKey } from '../key/codec.js'
 import { assertKeySize } from '../key/range.js'
-import { MAX_GET_MANY_KEYS, MAX_KEY_BYTES } from '../limits.js'
+import { MAX_GET_MANY_KEYS } from '../limits.js'
 import type { AtomicCheck, KvKey, KvKeyPart, KvMutation } from '../types.js'
 import type { DeferredWrites } from '../atomic.js'
 import { storedIndexValue, type Index } from './indexes.js'
@@ -172,10 +172,7 @@ function assertWritable(
     const value = values[i]
     if (value === undefined) return
     const entry = index.unique ? layout.uniqueKey(index.name, value) : layout.entryKey(index.name, value, parts)
-    const size = encodeKey(entry).length
-    if (size > MAX_KEY_BYTES) {
-      throw new RangeError(`Key too large for write (max ${MAX_KEY_BYTES} bytes) in index ${index.name}: received ${size}`)
-    }
+    assertKeySize(encodeKey(entry), 'write', ` in index ${index.name}`)
   })
 }
 

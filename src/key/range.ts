@@ -22,9 +22,9 @@ const AFTER_DESCENDANTS = Buffer.of(0xff)
 const BEFORE_DESCENDANTS = Buffer.of(0x00)
 
 /** Throws `RangeError` when an encoded key is over the limit. */
-export function assertKeySize(bytes: Uint8Array, use: 'read' | 'write'): void {
+export function assertKeySize(bytes: Uint8Array, use: 'read' | 'write', where = ''): void {
   if (bytes.length > MAX_KEY_BYTES) {
-    throw new RangeError(`Key too large for ${use} (max ${MAX_KEY_BYTES} bytes): received ${bytes.length}`)
+    throw new RangeError(`Key too large for ${use} (max ${MAX_KEY_BYTES} bytes)${where}: received ${bytes.length}`)
   }
 }
 

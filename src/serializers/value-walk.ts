@@ -216,6 +216,11 @@ export class ValueWalk {
 /** The step naming the key of the `index`-th entry of a Map. */
 export const mapKeyStep = (index: number): PathStep => ({ label: `.keys()[${index}]` })
 /** The step naming the value stored under `key` in a Map. */
-export const mapValueStep = (key: unknown): PathStep => ({ label: `.get(${describeValue(key)})` })
+export const mapValueStep = (key: unknown): PathStep => ({
+  // Formatted only when a message needs it: most walks never fail.
+  get label() {
+    return `.get(${describeValue(key)})`
+  },
+})
 /** The step naming the `index`-th element of a Set. */
 export const setStep = (index: number): PathStep => ({ label: `.values()[${index}]` })
