@@ -3,6 +3,7 @@ import { defineDriver, type DriverEntry, type KvDriver, memoryDriver, OpenError,
 import { MemoryDriver } from '../../src/drivers/memory.js'
 import { driverContract } from '../../src/testing/index.js'
 import { openTestDb, rejection, tempDbPath } from '../support/open-test-db.js'
+import { wrappedSqliteDriver } from '../support/wrapped-sqlite.js'
 
 /** The minimal driver of docs/storage.md ("Writing a driver"), written from that section alone. */
 const mapDriver = defineDriver(() => {
@@ -32,18 +33,7 @@ const mapDriver = defineDriver(() => {
 })
 
 /** The SQLite driver through the generic adapter (its public driver methods), not its synchronous fast path. */
-const sqliteThroughAdapter = defineDriver(async (path) => {
-  const inner = (await sqliteDriver(path)) as KvDriver
-  return {
-    get: (key, now) => inner.get(key, now),
-    set: (key, value, versionstamp, expiresAt) => inner.set(key, value, versionstamp, expiresAt),
-    delete: (key) => inner.delete(key),
-    list: (start, end, prefix, now, limit, reverse) => inner.list(start, end, prefix, now, limit, reverse),
-    cleanup: (now) => inner.cleanup(now),
-    withTransaction: (callback) => inner.withTransaction(callback),
-    close: () => inner.close(),
-  }
-})
+const sqliteThroughAdapter = wrappedSqliteDriver
 
 describe('sqliteDriver (fast path)', () => driverContract({ driver: sqliteDriver, describe, it, persistent: true }))
 describe('sqliteDriver (through the driver adapter)', () =>
