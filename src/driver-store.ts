@@ -181,11 +181,10 @@ export class DriverStorage implements Storage {
     })
   }
 
-  /** Records the serializer's name in a new store, or refuses a store written with another one. */
-  async checkSerializer(name: string, shownPath: string): Promise<void> {
-    let recorded: string
+  /** Records the serializer's name in a new store; returns the name recorded (another one's, if it has one). */
+  async recordSerializer(name: string, shownPath: string): Promise<string> {
     try {
-      recorded = await this.#exclusive(() =>
+      return await this.#exclusive(() =>
       this.#inTransaction(async () => {
         const entry = await this.#driver.get(SERIALIZER_KEY, this.#clock())
         if (entry) return Buffer.from(entry.value).toString('utf8')
@@ -195,9 +194,6 @@ export class DriverStorage implements Storage {
       )
     } catch (error) {
       throw new OpenError(shownPath, `the driver failed: ${(error as Error)?.message ?? String(error)}`, { cause: error })
-    }
-    if (recorded !== name) {
-      throw new OpenError(shownPath, `it was written with the ${recorded} serializer, but was opened with the ${name} serializer`)
     }
   }
 }

@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3'
 import { DriverStorage, makeDriver } from './driver-store.js'
 import type { DriverFactory, KvDriver } from './driver.js'
-import { describeValue } from './errors.js'
+import { describeValue, OpenError } from './errors.js'
 import { MAX_TIMER_MS } from './limits.js'
 import type { Storage } from './store.js'
 import { attachDatabase } from './storage/attach.js'
@@ -46,8 +46,16 @@ export interface SqliteConnection {
   transaction(fn: (...args: never[]) => unknown): unknown
 }
 
-/** A store, and how to record or check the serializer in it. */
-export type OpenedStorage = Storage & { checkSerializer(name: string, shownPath: string): void | Promise<void> }
+/** A store, and how to record the serializer in it: the name recorded comes back (another one's, if it has one). */
+export type OpenedStorage = Storage & { recordSerializer(name: string, shownPath: string): string | Promise<string> }
+
+/** Records the serializer in a new store, or refuses, with an `OpenError`, one written with another serializer. */
+export async function checkSerializer(storage: OpenedStorage, name: string, shownPath: string): Promise<void> {
+  const recorded = await storage.recordSerializer(name, shownPath)
+  if (recorded !== name) {
+    throw new OpenError(shownPath, `it was written with the ${recorded} serializer, but was opened with the ${name} serializer`)
+  }
+}
 
 /** Validates the storage options (before any I/O). */
 export function validateStorageOptions(o: StorageOptions): void {
@@ -140,7 +148,7 @@ export async function openStorage(
     shownPath = opened.shownPath
   }
   try {
-    await storage.checkSerializer(serializer, shownPath)
+    await checkSerializer(storage, serializer, shownPath)
   } catch (error) {
     await Promise.resolve(storage.close()).catch(() => {})
     throw error

@@ -102,12 +102,12 @@ export class SqliteStorage implements Storage, KvDriver {
     return gate.run(fn)
   }
 
-  /** Records the serializer's name in a new database, or refuses one written with another serializer. */
-  checkSerializer(name: string): void | Promise<void> {
-    return this.#whenFree(() => this.#checkSerializer(name))
+  /** Records the serializer's name in a new database; returns the name recorded (another one's, if it has one). */
+  recordSerializer(name: string): string | Promise<string> {
+    return this.#whenFree(() => this.#recordSerializer(name))
   }
 
-  #checkSerializer(name: string): void {
+  #recordSerializer(name: string): string {
     const { client, shownPath, readOnly } = this.#opened
     const recordOnce = client.transaction(() => {
       this.#q.createMeta.run({ serializer: name, formatVersion: FORMAT_VERSION })
@@ -123,8 +123,9 @@ export class SqliteStorage implements Storage, KvDriver {
       throw new OpenError(shownPath, (error as Error).message, { cause: error })
     }
     if (!meta) throw new OpenError(shownPath, 'its metadata row is missing')
-    const problem = metaProblem(meta.formatVersion) ?? serializerProblem(meta.serializer, name)
+    const problem = metaProblem(meta.formatVersion)
     if (problem) throw new OpenError(shownPath, problem)
+    return meta.serializer
   }
 
   // The core's store contract (synchronous).
@@ -282,6 +283,3 @@ const toEntry = (row: KvRow): DriverEntry => ({
 /** Why the metadata's format cannot be read by this version, if it cannot. */
 const metaProblem = (formatVersion: number): string | undefined =>
   formatVersion === FORMAT_VERSION ? undefined : `its storage format ${formatVersion} is not supported (expected ${FORMAT_VERSION})`
-
-const serializerProblem = (recorded: string, name: string): string | undefined =>
-  recorded === name ? undefined : `it was written with the ${recorded} serializer, but was opened with the ${name} serializer`
