@@ -25,7 +25,7 @@ contents() {
   local missing=0
   for file in package.json README.md LICENSE dist/index.js dist/index.d.ts dist/u64.js dist/serializers/index.js \
     dist/serializers/json.js dist/serializers/bson.js dist/serializers/msgpackr.js dist/serializers/cbor-x.js \
-    dist/drizzle.js dist/testing/index.js drizzle/meta/_journal.json src/index.ts; do
+    dist/drizzle.js dist/testing/index.js drizzle/sqlite/meta/_journal.json src/index.ts; do
     grep -qx "$file" "$WORK/files" || { echo "missing from the package: $file" >&2; missing=1; }
   done
   if grep -E '^(test|bench|examples|\.ci|node_modules)/|\.db$|^tsconfig|^vitest' "$WORK/files" >&2; then

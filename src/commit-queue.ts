@@ -13,7 +13,7 @@
 import { planCommit, writePlan, type PreparedCommit } from './commit.js'
 import { CommitUnknownResultError, CorruptValueError, StorageError } from './errors.js'
 import { MAX_FOUND_EXPIRED_KEYS, MAX_GROUP_BYTES, MAX_GROUP_COMMITS } from './limits.js'
-import type { Storage, WriteTransaction } from './store.js'
+import type { Storage, WriteTransaction } from './storage/store.js'
 import type { KvCommitError, KvCommitResult } from './types.js'
 import { toVersionstamp } from './versionstamp.js'
 

@@ -3,7 +3,7 @@
  * then applying them inside a write transaction (`applyCommit`): checks first, then mutations in order, all or
  * nothing.
  */
-import type { KvRow, WriteTransaction } from './store.js'
+import type { KvRow, WriteTransaction } from './storage/store.js'
 import { CorruptValueError, describeValue, formatKey } from './errors.js'
 import { expiresAtFor, isLive } from './expiry.js'
 import { decodeKey, encodeKey } from './key/codec.js'

@@ -8,5 +8,5 @@
  * export const { kv: appKv, meta: appKvMeta } = createKvTables({ kv: 'app_kv', meta: 'app_kv_meta' })
  * // then, on your connection: Valkeyrie.open({ database: db, tables: { kv: appKv, meta: appKvMeta } })
  */
-export { createKvTables, DEFAULT_TABLE_NAMES, kv, kvMeta, type KvTableNames, type KvTables } from './storage/schema.js'
-export type { KvTablesOption } from './storage/tables-option.js'
+export { createKvTables, DEFAULT_TABLE_NAMES, kv, kvMeta, type KvTableNames, type KvTables } from './storage/sqlite/schema.js'
+export type { KvTablesOption } from './storage/sqlite/tables-option.js'

@@ -1,7 +1,7 @@
 /** The one rule that turns a stored row into an entry, for get, getMany and list alike. */
 import { CorruptValueError } from './errors.js'
 import type { Serializer } from './serializers/serializer.js'
-import type { KvRow } from './store.js'
+import type { KvRow } from './storage/store.js'
 import type { KvEntry, KvKey } from './types.js'
 import { decodeValue } from './value.js'
 import { toVersionstamp } from './versionstamp.js'

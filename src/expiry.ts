@@ -1,5 +1,5 @@
 /** Expiry (SPEC §7): `expireIn` to an absolute time, liveness of rows, and the background sweep. */
-import type { KvRow, Storage } from './store.js'
+import type { KvRow, Storage } from './storage/store.js'
 import { DatabaseClosedError, describeValue } from './errors.js'
 import { EXPIRED_ROWS_PER_TRANSACTION as SWEEP_BATCH, MAX_EXPIRE_IN_MS } from './limits.js'
 

@@ -36,9 +36,9 @@ export type {
   UniqueIndexName,
 } from './collection/indexes.js'
 export type { SchemaInput, SchemaOutput } from './collection/schema.js'
-export { defineDriver, type DriverEntry, type DriverFactory, type KvDriver } from './driver.js'
-export { memoryDriver } from './drivers/memory.js'
-export { sqliteDriver } from './drivers/sqlite.js'
+export { defineDriver, type DriverEntry, type DriverFactory, type KvDriver } from './storage/driver.js'
+export { memoryDriver } from './storage/memory.js'
+export { sqliteDriver } from './storage/sqlite/driver.js'
 export { defineSerializer, type Serializer, type SerializedStruct } from './serializers/serializer.js'
 export { v8Serializer } from './serializers/v8.js'
 export { jsonSerializer } from './serializers/json.js'

@@ -1,5 +1,5 @@
 /** `list`: an async iterator that streams a key range in batches, with a cursor for resuming (SPEC §5). */
-import type { KvRow, RangeQuery } from './store.js'
+import type { KvRow, RangeQuery } from './storage/store.js'
 import { toEntry } from './entry.js'
 import { describeValue } from './errors.js'
 import { isLive } from './expiry.js'

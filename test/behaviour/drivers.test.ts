@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { defineDriver, type DriverEntry, type KvDriver, memoryDriver, OpenError, sqliteDriver, StorageError, Valkeyrie, ValkeyrieError } from '../../src/index.js'
-import { MemoryDriver } from '../../src/drivers/memory.js'
+import { MemoryDriver } from '../../src/storage/memory.js'
 import { driverContract } from '../../src/testing/index.js'
 import { openTestDb, rejection, tempDbPath } from '../support/open-test-db.js'
 import { wrappedSqliteDriver } from '../support/wrapped-sqlite.js'

@@ -3,7 +3,7 @@ import { CommitQueue } from '../../src/commit-queue.js'
 import { prepareCommit } from '../../src/commit.js'
 import { MAX_GROUP_BYTES, MAX_GROUP_COMMITS } from '../../src/limits.js'
 import { v8Serializer } from '../../src/serializers/v8.js'
-import type { KvRow, Storage, WriteTransaction } from '../../src/store.js'
+import type { KvRow, Storage, WriteTransaction } from '../../src/storage/store.js'
 
 /** A synchronous in-memory store that records each transaction: how many rows it wrote and which keys it purged. */
 function recordingStore() {

@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { MIGRATIONS_TABLE, openDatabase, type OpenFileOptions } from '../../../src/storage/database.js'
-import { SqliteStorage } from '../../../src/storage/sqlite-storage.js'
+import { MIGRATIONS_TABLE, openDatabase, type OpenFileOptions } from '../../../src/storage/sqlite/database.js'
+import { SqliteStorage } from '../../../src/storage/sqlite/storage.js'
 import { tempDbPath, tempDir } from '../../support/open-test-db.js'
 
 const options = (path: string, extra: Partial<OpenFileOptions> = {}): OpenFileOptions => ({

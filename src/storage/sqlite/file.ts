@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { accessSync, closeSync, constants, copyFileSync, existsSync, linkSync, openSync, readSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { OpenError } from '../errors.js'
+import { OpenError } from '../../errors.js'
 
 /**
  * Refuses, with the reason, a file or folder this process may not write: SQLite would otherwise open the file

@@ -10,9 +10,9 @@ import Database from 'better-sqlite3'
 import { sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator'
-import { OpenError } from '../errors.js'
-import { WAL_SIZE_LIMIT_BYTES } from '../limits.js'
-import type { Durability } from '../types.js'
+import { OpenError } from '../../errors.js'
+import { WAL_SIZE_LIMIT_BYTES } from '../../limits.js'
+import type { Durability } from '../../types.js'
 import { foldDriverRecords, hasDriverRecords } from './driver-records.js'
 import { openReadOnlyClient } from './read-only.js'
 import { prepareQueries, type KvDatabase, type KvQueries } from './queries.js'
@@ -24,7 +24,7 @@ export const FORMAT_VERSION = 1
 /** Our own migrations journal, so it never mixes with an application's `__drizzle_migrations`. */
 export const MIGRATIONS_TABLE = '__valkeyrie_migrations'
 /** The folder drizzle-kit writes (shipped in the package beside `dist/`). */
-const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url))
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url))
 
 /** How long a write waits for another process's lock by default, in ms. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000

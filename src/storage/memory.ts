@@ -3,7 +3,7 @@
  * disk; each `Valkeyrie.open` with it starts empty. Point reads are O(log n); writes of a new key shift the array
  * (O(n)), fine up to a few hundred thousand entries.
  */
-import { defineDriver, type DriverEntry, type KvDriver } from '../driver.js'
+import { defineDriver, type DriverEntry, type KvDriver } from './driver.js'
 
 const compare = (a: Uint8Array, b: Uint8Array): number => Buffer.compare(a, b)
 

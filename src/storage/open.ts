@@ -2,14 +2,14 @@
 import type Database from 'better-sqlite3'
 import { DriverStorage, makeDriver } from './driver-store.js'
 import type { DriverFactory, KvDriver } from './driver.js'
-import { describeValue, OpenError } from './errors.js'
-import { MAX_TIMER_MS } from './limits.js'
+import { describeValue, OpenError } from '../errors.js'
+import { MAX_TIMER_MS } from '../limits.js'
 import type { Storage } from './store.js'
-import { attachDatabase } from './storage/attach.js'
-import { DEFAULT_BUSY_TIMEOUT_MS } from './storage/database.js'
-import { tableNamesOf, type KvTablesOption } from './storage/tables-option.js'
-import { openSqliteFile, SqliteStorage } from './storage/sqlite-storage.js'
-import type { Durability } from './types.js'
+import { attachDatabase } from './sqlite/attach.js'
+import { DEFAULT_BUSY_TIMEOUT_MS } from './sqlite/database.js'
+import { tableNamesOf, type KvTablesOption } from './sqlite/tables-option.js'
+import { openSqliteFile, SqliteStorage } from './sqlite/storage.js'
+import type { Durability } from '../types.js'
 
 /** Where the data lives, as `Valkeyrie.open`'s options say. */
 export interface StorageOptions {

@@ -1,7 +1,7 @@
 /** The built-in SQLite storage as a driver factory, for use wherever a driver is expected. */
 import { defineDriver } from '../driver.js'
-import { DEFAULT_BUSY_TIMEOUT_MS } from '../storage/database.js'
-import { openSqliteFile } from '../storage/sqlite-storage.js'
+import { DEFAULT_BUSY_TIMEOUT_MS } from './database.js'
+import { openSqliteFile } from './storage.js'
 
 /**
  * The default storage (a SQLite file, or memory without a path; durability 'full', busy timeout 5 s) as a driver.

@@ -4,7 +4,7 @@
  */
 import { getTableColumns, is } from 'drizzle-orm'
 import { getTableConfig, SQLiteTable } from 'drizzle-orm/sqlite-core'
-import { describeValue } from '../errors.js'
+import { describeValue } from '../../errors.js'
 import { createKvTables, DEFAULT_TABLE_NAMES, type KvTableNames, type KvTables } from './schema.js'
 
 /** The kv tables from `createKvTables()`, or their names; an omitted one keeps its default name. */

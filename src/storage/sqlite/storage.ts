@@ -9,10 +9,10 @@
  */
 import { asBuffer, type DriverEntry, type KvDriver, SERIALIZER_KEY, VERSION_KEY } from '../driver.js'
 import type Database from 'better-sqlite3'
-import { CommitUnknownResultError, OpenError } from '../errors.js'
-import { EXPIRED_ROWS_PER_TRANSACTION } from '../limits.js'
+import { CommitUnknownResultError, OpenError } from '../../errors.js'
+import { EXPIRED_ROWS_PER_TRANSACTION } from '../../limits.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../store.js'
-import { fromVersionstamp, toVersionstamp } from '../versionstamp.js'
+import { fromVersionstamp, toVersionstamp } from '../../versionstamp.js'
 import { assertOutsideTransaction } from './attach.js'
 import { FORMAT_VERSION, openDatabase, type OpenedDatabase, type OpenFileOptions } from './database.js'
 import type { KvQueries } from './queries.js'

@@ -6,7 +6,7 @@
  */
 import { eq, gte } from 'drizzle-orm'
 import { SERIALIZER_KEY, VERSION_KEY } from '../driver.js'
-import { OpenError } from '../errors.js'
+import { OpenError } from '../../errors.js'
 import { META_ID, type KvDatabase } from './queries.js'
 import { kv, kvMeta } from './schema.js'
 

@@ -9,9 +9,9 @@
  * driver.ts, which a driver may map onto metadata of its own.
  */
 import { asBuffer, assertDriver, type DriverEntry, type DriverFactory, type KvDriver, SERIALIZER_KEY, VERSION_KEY } from './driver.js'
-import { describeValue, OpenError } from './errors.js'
+import { describeValue, OpenError } from '../errors.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from './store.js'
-import { fromVersionstamp, toVersionstamp } from './versionstamp.js'
+import { fromVersionstamp, toVersionstamp } from '../versionstamp.js'
 
 const idOf = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
 
