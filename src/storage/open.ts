@@ -166,7 +166,7 @@ export async function openStorage(
   const busyTimeout = o.busyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS
   const pool = clientOf(o.database)
   if (isPostgresPool(pool) || (isPostgresUrl(path) && o.driver === undefined)) {
-    const common = { tables: pgTablesOf(o.tables, o.schema ?? 'public'), durability, busyTimeout }
+    const common = { tables: pgTablesOf(o.tables, o.schema), durability, busyTimeout }
     const opened = isPostgresPool(pool)
       ? await openPostgres({ ...common, pool: pool as unknown as PgPool, migrations: o.migrations ?? 'skip' })
       : await openPostgres({ ...common, url: path as string, poolSize: o.poolSize ?? DEFAULT_PG_POOL_SIZE })

@@ -114,10 +114,9 @@ export function postgresDriver(options: PostgresDriverOptions = {}): DriverFacto
     throw new TypeError(`postgresDriver options must be an object: received ${describeValue(options)}`)
   }
   validatePostgresOptions(options)
-  const schema = options.schema ?? 'public'
   return defineDriver(async (url) => {
     if (url === undefined) throw new TypeError('postgresDriver needs the connection URL as the path')
-    const tables = createPgKvTables(DEFAULT_TABLE_NAMES, { schema })
+    const tables = createPgKvTables(DEFAULT_TABLE_NAMES, { schema: options.schema })
     const storage = await openPostgres({
       url,
       poolSize: options.poolSize ?? DEFAULT_PG_POOL_SIZE,

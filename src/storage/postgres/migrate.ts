@@ -20,22 +20,25 @@ const one = async (client: PgClient, text: string, values?: unknown[]): Promise<
   (await client.query(values ? { text, values } : text)) as PgResult
 
 /**
- * Applies the pending migrations to `schema` (created when absent), in one transaction: the first statement waits
- * for the schema's advisory lock, so concurrent openers apply them one after the other, and each later one finds
- * the journal up to date. Throws the server's error, or an Error with NEWER_VERSION.
+ * Applies the pending migrations, in one transaction, to `schema` (created when absent) or, without one, to the
+ * schema the connection's search_path creates tables in (normally `public`). The first statement waits for an
+ * advisory lock, so concurrent openers apply them one after the other, and each later one finds the journal up to
+ * date. Throws the server's error, or an Error with NEWER_VERSION.
  */
-export async function migrate(pool: PgPool, schema: string): Promise<void> {
+export async function migrate(pool: PgPool, schema: string | undefined): Promise<void> {
   const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER })
-  const journal = `${ident(schema)}.${ident(MIGRATIONS_TABLE)}`
+  const journal = schema === undefined ? ident(MIGRATIONS_TABLE) : `${ident(schema)}.${ident(MIGRATIONS_TABLE)}`
   const client = await pool.connect()
   let failed: Error | undefined
   try {
     await one(client, 'BEGIN')
-    await one(client, 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`valkeyrie:migrate:${schema}`])
-    const exists = await one(client, 'SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])
-    if (exists.rowCount === 0) await one(client, `CREATE SCHEMA ${ident(schema)}`)
-    // The generated migrations name their tables without a schema.
-    await one(client, `SET LOCAL search_path TO ${ident(schema)}`)
+    await one(client, "SELECT pg_advisory_xact_lock(hashtextextended('valkeyrie:migrate:' || coalesce($1, current_schema()), 0))", [schema ?? null])
+    if (schema !== undefined) {
+      const exists = await one(client, 'SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])
+      if (exists.rowCount === 0) await one(client, `CREATE SCHEMA ${ident(schema)}`)
+      // The generated migrations name their tables without a schema.
+      await one(client, `SET LOCAL search_path TO ${ident(schema)}`)
+    }
     await one(client, `CREATE TABLE IF NOT EXISTS ${journal} (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)`)
     const last = await one(client, `SELECT created_at FROM ${journal} ORDER BY created_at DESC LIMIT 1`)
     const applied = Number(last.rows[0]?.created_at ?? 0)
@@ -61,20 +64,25 @@ export async function migrate(pool: PgPool, schema: string): Promise<void> {
  */
 export async function tablesProblem(pool: PgPool, tables: PgKvTables): Promise<string | undefined> {
   for (const table of [tables.kv, tables.meta] as PgTable[]) {
-    const { name, schema = 'public', columns } = getTableConfig(table)
+    const { name, schema, columns } = getTableConfig(table)
+    // A table without a schema is where the search_path finds it.
     const found = await pool.query({
-      text: 'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
-      values: [schema, name],
+      text:
+        'SELECT column_name, data_type, table_schema FROM information_schema.columns ' +
+        'WHERE table_schema = coalesce($1, (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace ' +
+        'WHERE c.oid = to_regclass(quote_ident($2)))) AND table_name = $2',
+      values: [schema ?? null, name],
     })
     if (found.rows.length === 0) {
-      return `its table ${schema}.${name} does not exist: add createPgKvTables() from 'valkeyrie/drizzle' to your Drizzle schema and run your migrations (or open with migrations: 'apply')`
+      return `its table ${schema ?? ''}${schema ? '.' : ''}${name} does not exist: add createPgKvTables() from 'valkeyrie/drizzle' to your Drizzle schema and run your migrations (or open with migrations: 'apply')`
     }
     const types = new Map(found.rows.map((r) => [r.column_name as string, r.data_type as string]))
     for (const column of columns) {
       const type = types.get(column.name)
       const wanted = column.getSQLType()
-      if (type === undefined) return `its table ${schema}.${name} has no column ${column.name}: run the migrations of this version`
-      if (type !== wanted) return `its column ${schema}.${name}.${column.name} is ${type}, expected ${wanted}`
+      const shown = `${found.rows[0]?.table_schema as string}.${name}`
+      if (type === undefined) return `its table ${shown} has no column ${column.name}: run the migrations of this version`
+      if (type !== wanted) return `its column ${shown}.${column.name} is ${type}, expected ${wanted}`
     }
   }
   return undefined

@@ -55,7 +55,7 @@ export async function openPostgres(options: UrlOptions | PoolOptions): Promise<P
   try {
     const { tables } = options
     if (own || options.migrations === 'apply') {
-      await migrate(pool, getTableConfig(tables.kv).schema ?? 'public')
+      await migrate(pool, getTableConfig(tables.kv).schema)
     } else {
       const problem = await tablesProblem(pool, tables)
       if (problem) throw new OpenError(shownPath, problem)

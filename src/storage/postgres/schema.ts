@@ -13,14 +13,16 @@ const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () =>
 
 /** Where the tables live, when not in the connection's default schema (`public`). */
 export interface PgKvTablesOptions {
-  /** The Postgres schema holding the tables. */
+  /** The Postgres schema holding the tables (default: none named, so the connection's search_path finds them, normally in `public`). */
   schema?: string | undefined
 }
 
 /** Builds the PostgreSQL entries and metadata tables under the given names (and schema). */
 export function createPgKvTables(names: KvTableNames = DEFAULT_TABLE_NAMES, options: PgKvTablesOptions = {}) {
-  // One builder either way; the schema is a runtime property of the tables, not part of their types.
-  const table = (options.schema === undefined ? pgTable : pgSchema(options.schema).table) as typeof pgTable
+  // One builder either way; the schema is a runtime property of the tables, not part of their types. Drizzle names
+  // tables of `public` without a schema (they are found through the connection's search_path).
+  const inDefault = options.schema === undefined || options.schema === 'public'
+  const table = (inDefault ? pgTable : pgSchema(options.schema as string).table) as typeof pgTable
   const kv = table(
     names.kv,
     {
