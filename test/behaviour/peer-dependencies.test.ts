@@ -1,7 +1,7 @@
 /**
  * The optional peer dependencies, as an application sees them: the package is built into a temporary folder's
  * node_modules/valkeyrie with its runtime dependencies (better-sqlite3, drizzle-orm) beside it and none of the peers
- * (bson, msgpackr, cbor-x), then imported by child Node processes by its package name.
+ * (bson, msgpackr, cbor-x, pg), then imported by child Node processes by its package name.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url))
 const PEERS = ['bson', 'msgpackr', 'cbor-x'] as const
+/** Not installed in the application either: the PostgreSQL driver. */
+const PG = 'pg'
 const SUBPATH = { bson: 'bson', msgpackr: 'msgpackr', 'cbor-x': 'cbor-x' } as const
 const EXPORTED = { bson: 'bsonSerializer', msgpackr: 'msgpackrSerializer', 'cbor-x': 'cborXSerializer' } as const
 
@@ -71,7 +73,7 @@ describe('optional peer dependencies', () => {
 
   it('is set up without any peer: none of them resolves from the application', () => {
     const require = createRequire(join(app, 'index.js'))
-    for (const peer of PEERS) expect(() => require.resolve(peer), peer).toThrow(/Cannot find module/)
+    for (const peer of [...PEERS, PG]) expect(() => require.resolve(peer), peer).toThrow(/Cannot find module/)
   })
 
   it('loads valkeyrie and valkeyrie/serializers without any peer, and stores values', () => {
@@ -118,6 +120,24 @@ describe('optional peer dependencies', () => {
       expect(error?.causeCode).toBe('ERR_MODULE_NOT_FOUND')
     })
   }
+
+  it('fails to open a postgres:// URL without pg, naming the package and its install command', () => {
+    const out = runModule(`
+      import { Valkeyrie } from 'valkeyrie'
+      try {
+        await Valkeyrie.open('postgres://app:secret@localhost:5432/app')
+        console.log('opened')
+      } catch (error) {
+        console.log(JSON.stringify({ name: error.name, message: error.message }))
+      }
+    `)
+    expect(JSON.parse(out)).toEqual({
+      name: 'OpenError',
+      message:
+        'cannot open postgres://app:***@localhost:5432/app: a PostgreSQL database needs the pg package, which is not installed: ' +
+        'run npm install pg (or pnpm add pg, yarn add pg)',
+    })
+  })
 
   it('loads a peer-dependent serializer once its package is installed', () => {
     for (const peer of PEERS) symlinkSync(join(REPO, 'node_modules', peer), join(app, 'node_modules', peer), 'dir')

@@ -51,7 +51,11 @@ export interface PoolOptions extends Common {
 export async function openPostgres(options: UrlOptions | PoolOptions): Promise<PostgresStorage> {
   const own = 'url' in options
   const shownPath = own ? shownUrl(options.url) : 'your PostgreSQL pool'
-  const pool = own ? await createPool(options) : options.pool
+  const pool = own
+    ? await createPool(options).catch((error: Error) => {
+        throw new OpenError(shownPath, error.message, { cause: error })
+      })
+    : options.pool
   try {
     const { tables } = options
     if (own || options.migrations === 'apply') {
