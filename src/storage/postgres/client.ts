@@ -23,6 +23,8 @@ export interface PgClient {
   query(query: PgQuery | string): Promise<PgResult | PgResult[]>
   /** Returns the connection to the pool; with an error, the pool closes it instead. */
   release(error?: Error | boolean): void
+  on(event: 'error', listener: (error: Error) => void): unknown
+  off(event: 'error', listener: (error: Error) => void): unknown
 }
 
 /** A node-postgres `Pool` (or one with its API). */
@@ -42,6 +44,27 @@ export interface PostgresPool {
   end(): unknown
   readonly idleCount: number
   readonly totalCount: number
+}
+
+/** A connection's errors while it is checked out surface through the query that fails; the event alone is ignored. */
+const ignore = (): void => {}
+
+/**
+ * Runs `fn` on a connection checked out of the pool and returns the connection after it; when `fn` calls
+ * `broken(error)`, the pool closes the connection instead of reusing it. While the connection is out, the server
+ * ending it (a restart, `pg_terminate_backend`) makes node-postgres emit `'error'` on it, which would crash the
+ * process without a listener: the failure reaches `fn` through its query instead.
+ */
+export async function withConnection<T>(pool: PgPool, fn: (client: PgClient, broken: (error: Error) => void) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  client.on('error', ignore)
+  let failure: Error | undefined
+  try {
+    return await fn(client, (error) => (failure ??= error))
+  } finally {
+    client.off('error', ignore)
+    client.release(failure)
+  }
 }
 
 /** Whether `value` is a pool with node-postgres's API (a single `Client` is not: it cannot hold our transactions apart). */

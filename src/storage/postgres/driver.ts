@@ -8,7 +8,7 @@ import { entryToRow, recordedVersion, recordEntry, recordOf, rowToEntry } from '
 import { FORMAT_VERSION } from '../format.js'
 import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_PG_POOL_SIZE } from '../../limits.js'
 import { describeValue } from '../../errors.js'
-import type { PgClient, PgQuery, PgResult } from './client.js'
+import { type PgClient, type PgQuery, type PgResult, withConnection } from './client.js'
 import { openPostgres, validatePostgresOptions } from './open.js'
 import { createPgKvTables } from './schema.js'
 import { resultsOf, statementsFor, toRow } from './sql.js'
@@ -76,27 +76,25 @@ class PostgresDriver implements KvDriver {
     await this.#query(this.#sql.cleanup(now))
   }
 
-  async withTransaction<T>(callback: () => Promise<T>): Promise<T> {
-    const client = await this.#storage.pool.connect()
-    let broken: Error | undefined
-    try {
-      await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
-      await client.query(this.#sql.lockCounter)
-      this.#tx = client
-      let result: T
+  withTransaction<T>(callback: () => Promise<T>): Promise<T> {
+    return withConnection(this.#storage.pool, async (client, broken) => {
       try {
-        result = await callback()
-      } finally {
-        this.#tx = undefined
+        await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
+        await client.query(this.#sql.lockCounter)
+        this.#tx = client
+        let result: T
+        try {
+          result = await callback()
+        } finally {
+          this.#tx = undefined
+        }
+        await client.query('COMMIT')
+        return result
+      } catch (error) {
+        await client.query('ROLLBACK').catch(broken)
+        throw error
       }
-      await client.query('COMMIT')
-      return result
-    } catch (error) {
-      await client.query('ROLLBACK').catch((failure: Error) => (broken = failure))
-      throw error
-    } finally {
-      client.release(broken)
-    }
+    })
   }
 
   close(): Promise<void> {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core'
 import { readMigrationFiles } from 'drizzle-orm/migrator'
 import { MIGRATIONS_TABLE } from '../format.js'
-import type { PgClient, PgPool, PgResult } from './client.js'
+import { type PgClient, type PgPool, type PgResult, withConnection } from './client.js'
 import type { PgKvTables } from './schema.js'
 import { ident } from './sql.js'
 
@@ -28,34 +28,32 @@ const one = async (client: PgClient, text: string, values?: unknown[]): Promise<
 export async function migrate(pool: PgPool, schema: string | undefined): Promise<void> {
   const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER })
   const journal = schema === undefined ? ident(MIGRATIONS_TABLE) : `${ident(schema)}.${ident(MIGRATIONS_TABLE)}`
-  const client = await pool.connect()
-  let failed: Error | undefined
-  try {
-    await one(client, 'BEGIN')
-    await one(client, "SELECT pg_advisory_xact_lock(hashtextextended('valkeyrie:migrate:' || coalesce($1, current_schema()), 0))", [schema ?? null])
-    if (schema !== undefined) {
-      const exists = await one(client, 'SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])
-      if (exists.rowCount === 0) await one(client, `CREATE SCHEMA ${ident(schema)}`)
-      // The generated migrations name their tables without a schema.
-      await one(client, `SET LOCAL search_path TO ${ident(schema)}`)
+  await withConnection(pool, async (client, broken) => {
+    try {
+      await one(client, 'BEGIN')
+      await one(client, "SELECT pg_advisory_xact_lock(hashtextextended('valkeyrie:migrate:' || coalesce($1, current_schema()), 0))", [schema ?? null])
+      if (schema !== undefined) {
+        const exists = await one(client, 'SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])
+        if (exists.rowCount === 0) await one(client, `CREATE SCHEMA ${ident(schema)}`)
+        // The generated migrations name their tables without a schema.
+        await one(client, `SET LOCAL search_path TO ${ident(schema)}`)
+      }
+      await one(client, `CREATE TABLE IF NOT EXISTS ${journal} (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)`)
+      const last = await one(client, `SELECT created_at FROM ${journal} ORDER BY created_at DESC LIMIT 1`)
+      const applied = Number(last.rows[0]?.created_at ?? 0)
+      if (applied > (migrations.at(-1)?.folderMillis ?? 0)) throw new Error(NEWER_VERSION)
+      for (const migration of migrations) {
+        if (migration.folderMillis <= applied) continue
+        for (const statement of migration.sql) if (statement.trim()) await one(client, statement)
+        await one(client, `INSERT INTO ${journal} (hash, created_at) VALUES ($1, $2)`, [migration.hash, migration.folderMillis])
+      }
+      await one(client, 'COMMIT')
+    } catch (error) {
+      broken(error as Error)
+      await one(client, 'ROLLBACK').catch(() => {})
+      throw error
     }
-    await one(client, `CREATE TABLE IF NOT EXISTS ${journal} (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)`)
-    const last = await one(client, `SELECT created_at FROM ${journal} ORDER BY created_at DESC LIMIT 1`)
-    const applied = Number(last.rows[0]?.created_at ?? 0)
-    if (applied > (migrations.at(-1)?.folderMillis ?? 0)) throw new Error(NEWER_VERSION)
-    for (const migration of migrations) {
-      if (migration.folderMillis <= applied) continue
-      for (const statement of migration.sql) if (statement.trim()) await one(client, statement)
-      await one(client, `INSERT INTO ${journal} (hash, created_at) VALUES ($1, $2)`, [migration.hash, migration.folderMillis])
-    }
-    await one(client, 'COMMIT')
-  } catch (error) {
-    failed = error as Error
-    await one(client, 'ROLLBACK').catch(() => {})
-    throw error
-  } finally {
-    client.release(failed)
-  }
+  })
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Durability } from '../../types.js'
 import { BufferedTransaction, keyId } from '../buffered-transaction.js'
 import { FORMAT_VERSION, formatProblem } from '../format.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../store.js'
-import { type PgClient, type PgPool, type PgResult, sqlState } from './client.js'
+import { type PgClient, type PgPool, type PgResult, sqlState, withConnection } from './client.js'
 import { resultsOf, type PgStatements, toRow, type TransactionSettings } from './sql.js'
 
 /** Serialization failure and deadlock: the transaction was rolled back and may simply run again. */
@@ -29,11 +29,11 @@ export interface PostgresStorageOptions {
 }
 
 /**
- * Whether a failure of the second round trip may have left the commit applied. An error the server answered
- * for one of its statements aborted the transaction before COMMIT ran; a connection lost, or a session ended
- * (FATAL) meanwhile, may have come after COMMIT.
+ * Whether a failure lost the connection (or the server ended the session), rather than being the server's answer
+ * to one of the statements. In the second round trip of a commit, an answered error aborted the transaction
+ * before COMMIT ran; a lost session may have come after COMMIT, so the outcome is unknown.
  */
-function mayHaveCommitted(error: unknown): boolean {
+function sessionLost(error: unknown): boolean {
   const severity = (error as { severity?: unknown })?.severity
   const state = sqlState(error)
   return state === undefined || state.startsWith('08') || severity === 'FATAL' || severity === 'PANIC'
@@ -97,22 +97,21 @@ export class PostgresStorage implements Storage {
     }
   }
 
-  async #transactOnce<T>(keys: readonly Buffer[], fn: (tx: WriteTransaction) => T): Promise<T> {
-    const client = await this.#pool.connect()
-    let broken: Error | undefined
-    try {
+  #transactOnce<T>(keys: readonly Buffer[], fn: (tx: WriteTransaction) => T): Promise<T> {
+    return withConnection(this.#pool, async (client, broken) => {
+      const fail = async (error: unknown, sent: unknown): Promise<never> => {
+        const lost = await rollback(client, sent)
+        if (lost) broken(lost)
+        throw error
+      }
       let results: PgResult[]
       try {
         results = resultsOf(await client.query(this.#sql.begin(keys, this.#settings)))
       } catch (error) {
-        broken = await rollback(client, error)
-        throw error
+        return fail(error, error)
       }
       const counter = results[2]?.rows[0]
-      if (counter === undefined) {
-        broken = await rollback(client, undefined)
-        throw new Error('the metadata row is missing')
-      }
+      if (counter === undefined) return fail(new Error('the metadata row is missing'), undefined)
       const rows = new Map<string, KvRow | undefined>()
       for (const key of keys) rows.set(keyId(key), undefined)
       for (const r of results[3]?.rows ?? []) {
@@ -124,8 +123,7 @@ export class PostgresStorage implements Storage {
       try {
         result = fn(tx)
       } catch (error) {
-        broken = await rollback(client, undefined)
-        throw error
+        return fail(error, undefined)
       }
       const written: KvRow[] = []
       const removed: Buffer[] = []
@@ -136,17 +134,12 @@ export class PostgresStorage implements Storage {
       try {
         await client.query(this.#sql.commit(written, removed, tx.version))
       } catch (error) {
-        if (mayHaveCommitted(error)) {
-          broken = error as Error
-          throw new CommitUnknownResultError({ cause: error })
-        }
-        broken = await rollback(client, error)
-        throw error
+        if (!sessionLost(error)) return fail(error, error)
+        broken(error as Error)
+        throw new CommitUnknownResultError({ cause: error })
       }
       return result
-    } finally {
-      client.release(broken)
-    }
+    })
   }
 
   async purgeExpired(now: number, limit: number): Promise<number> {
@@ -179,7 +172,7 @@ export class PostgresStorage implements Storage {
  * connection with (the pool then closes it) when it cannot be trusted any more.
  */
 async function rollback(client: PgClient, error: unknown): Promise<Error | undefined> {
-  if (error !== undefined && mayHaveCommitted(error)) return error as Error
+  if (error !== undefined && sessionLost(error)) return error as Error
   try {
     await client.query('ROLLBACK')
     return undefined
