@@ -40,6 +40,8 @@ export interface Backend {
   readonly persistent: boolean
   /** Whether a commit costs a disk flush or a round trip (property tests run fewer cases there). */
   readonly slow: boolean
+  /** Whether its places have `raw` (a kv table to count and change beside Valkeyrie). */
+  readonly rows: boolean
   /** A new, empty database. */
   create(): Place
   /** A fresh empty database, opened; closed (and removed) after the test. */
@@ -62,7 +64,7 @@ const track = async (db: Promise<Valkeyrie>): Promise<Valkeyrie> => {
 
 function backend(
   name: BackendName,
-  traits: { persistent: boolean; slow: boolean; unavailable?: string | undefined },
+  traits: { persistent: boolean; slow: boolean; rows: boolean; unavailable?: string | undefined },
   create: () => Omit<Place, 'open'>,
 ): Backend {
   const make = (): Place => {
@@ -90,16 +92,16 @@ const sqliteRows = (path: string): RawRows => {
   }
 }
 
-export const sqliteMemory = backend('sqlite-memory', { persistent: false, slow: false }, () => ({
+export const sqliteMemory = backend('sqlite-memory', { persistent: false, slow: false, rows: false }, () => ({
   openOwn: (options) => Valkeyrie.open(undefined, options),
 }))
 
-export const sqliteFile = backend('sqlite-file', { persistent: true, slow: true }, () => {
+export const sqliteFile = backend('sqlite-file', { persistent: true, slow: true, rows: true }, () => {
   const path = tempDbPath()
   return { openOwn: (options) => Valkeyrie.open(path, options), raw: sqliteRows(path) }
 })
 
-export const memory = backend('memory-driver', { persistent: false, slow: false }, () => ({
+export const memory = backend('memory-driver', { persistent: false, slow: false, rows: false }, () => ({
   openOwn: (options) => Valkeyrie.open(undefined, { ...options, driver: memoryDriver }),
 }))
 
@@ -152,7 +154,7 @@ const postgresRows = (schema: string): RawRows => {
   }
 }
 
-export const postgres = backend('postgres', { persistent: true, slow: true, unavailable: postgresUnavailable }, () => {
+export const postgres = backend('postgres', { persistent: true, slow: true, rows: true, unavailable: postgresUnavailable }, () => {
   const url = postgresUrl()
   const schema = newSchemaName()
   cleanups.push(() => dropSchema(schema))
@@ -167,25 +169,23 @@ export const postgres = backend('postgres', { persistent: true, slow: true, unav
  * `postgresDriver` for the driver contract, whose tests pass a fresh file path per database: each path maps to
  * its own schema (the same path, the same schema, so the reopen tests see their data), on the run's server.
  */
-export function postgresContractDriver(): DriverFactory {
+export const postgresContractDriver: DriverFactory = defineDriver((path) => {
   const url = postgresUrl()
-  const driver = postgresDriverExport as PostgresDriver
-  return defineDriver((path) => {
-    const digest = createHash('sha256').update(path ?? '').digest('hex').slice(0, 16)
-    return driver({ schema: `vt_${provided.runId}_c_${digest}` })(url)
-  })
-}
+  const digest = createHash('sha256').update(path ?? '').digest('hex').slice(0, 16)
+  return (postgresDriverExport as PostgresDriver)({ schema: `vt_${provided.runId}_c_${digest}` })(url)
+})
 
 /** Every row of the matrix. */
 export const BACKENDS: readonly Backend[] = [sqliteMemory, sqliteFile, memory, postgres]
 
 /**
  * Registers `fn`'s tests once per backend, as `name [backend]`; a row that is unavailable in this run is
- * skipped (the run printed why, once). `only` narrows the rows, for suites about what some backends lack.
+ * skipped (the run printed why, once). `where` narrows the rows, for suites about what only some backends have
+ * (`(b) => b.persistent`: data that outlives close).
  */
-export function describeBackends(name: string, fn: (backend: Backend) => void, only?: readonly BackendName[]): void {
+export function describeBackends(name: string, fn: (backend: Backend) => void, where?: (backend: Backend) => boolean): void {
   for (const b of BACKENDS) {
-    if (only && !only.includes(b.name)) continue
+    if (where && !where(b)) continue
     describe.skipIf(b.unavailable !== undefined)(`${name} [${b.name}]`, () => fn(b))
   }
 }
