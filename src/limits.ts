@@ -45,3 +45,18 @@ export const MAX_BIGINT_KEY_BYTES = 255
 export const MAX_U64 = (1n << 64n) - 1n
 /** Largest millisecond option that is a timer delay (`sweepInterval`, `busyTimeout`): Node's setTimeout limit. */
 export const MAX_TIMER_MS = 2 ** 31 - 1
+/** How long a write waits for another process's (or client's) write lock by default, in ms. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000
+/**
+ * PostgreSQL: how long a client may leave its write transaction idle (between the two round trips of a commit)
+ * before the server ends its session, so that a client that hangs mid-commit cannot hold the write lock, in ms.
+ */
+export const PG_IDLE_IN_TRANSACTION_MS = 2000
+/** PostgreSQL: connections a database opened from a URL keeps at most, by default. */
+export const DEFAULT_PG_POOL_SIZE = 10
+/** PostgreSQL: how often a commit that failed with a serialization failure or a deadlock is tried again. */
+export const PG_COMMIT_ATTEMPTS = 5
+/** PostgreSQL: the longest identifier (a schema name), in bytes. */
+export const MAX_PG_IDENTIFIER_BYTES = 63
+/** PostgreSQL: the largest `poolSize`. */
+export const MAX_PG_POOL_SIZE = 1000

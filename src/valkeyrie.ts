@@ -41,6 +41,8 @@ const OPTION_NAMES = new Set([
   'database',
   'tables',
   'migrations',
+  'schema',
+  'poolSize',
 ])
 const DEFAULT_SWEEP_INTERVAL_MS = 60_000
 const CONSTRUCTING = Symbol('Valkeyrie.open')

@@ -19,10 +19,10 @@
  * strings with a lone surrogate (UTF-8 has none), sparse arrays, Error, class instances and circular references.
  */
 import { defineSerializer } from './serializer.js'
-import { loadOptionalPeer } from './optional-peer.js'
+import { loadOptionalPeer } from '../optional-peer.js'
 import { isWellFormedString, kindOf, setOwn, ValueWalk } from './value-walk.js'
 
-const bson = await loadOptionalPeer('bson', 'bson', () => import('bson'))
+const bson = await loadOptionalPeer('bson', 'the bson serializer', () => import('bson'))
 const { Binary, BSONRegExp, MinKey } = bson
 
 const SUBTYPE_UINT8ARRAY = 0x00

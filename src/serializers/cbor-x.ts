@@ -16,10 +16,10 @@
  * Error, other typed arrays, class instances and circular references.
  */
 import { defineSerializer, refusesNestedU64 } from './serializer.js'
-import { loadOptionalPeer } from './optional-peer.js'
+import { loadOptionalPeer } from '../optional-peer.js'
 import { isWellFormedString, kindOf, mapKeyStep, mapValueStep, setStep, ValueWalk } from './value-walk.js'
 
-const { Encoder, Tag } = await loadOptionalPeer('cbor-x', 'cbor-x', () => import('cbor-x'))
+const { Encoder, Tag } = await loadOptionalPeer('cbor-x', 'the cbor-x serializer', () => import('cbor-x'))
 
 const OPTIONS = {
   useRecords: false,

@@ -15,10 +15,10 @@
  * surrogate (UTF-8 has none), sparse arrays, RegExp, Error, class instances and circular references.
  */
 import { defineSerializer, refusesNestedU64 } from './serializer.js'
-import { loadOptionalPeer } from './optional-peer.js'
+import { loadOptionalPeer } from '../optional-peer.js'
 import { describePart, isWellFormedString, kindOf, mapValueStep, setOwn, setStep, ValueWalk } from './value-walk.js'
 
-const { Packr } = await loadOptionalPeer('msgpackr', 'msgpackr', () => import('msgpackr'))
+const { Packr } = await loadOptionalPeer('msgpackr', 'the msgpackr serializer', () => import('msgpackr'))
 
 const packr = new Packr({
   useRecords: false,

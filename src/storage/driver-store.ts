@@ -10,10 +10,11 @@
  */
 import { asBuffer, assertDriver, type DriverEntry, type DriverFactory, type KvDriver, SERIALIZER_KEY, VERSION_KEY } from './driver.js'
 import { describeValue, OpenError } from '../errors.js'
+import { BufferedTransaction, keyId } from './buffered-transaction.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from './store.js'
 import { fromVersionstamp, toVersionstamp } from '../versionstamp.js'
 
-const idOf = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
+const idOf = keyId
 
 function toRow(entry: DriverEntry | null | undefined): KvRow | undefined {
   if (!entry) return undefined
@@ -111,33 +112,12 @@ export class DriverStorage implements Storage {
     }
     const current = new Map<string, KvRow | undefined>()
     for (const [id, entry] of before) if (id !== idOf(VERSION_KEY)) current.set(id, toRow(entry))
-    const writes = new Map<string, { key: Buffer; row: KvRow | null }>()
-    let version: number | undefined
-    const loaded = (key: Buffer): string => {
-      const id = idOf(key)
-      if (!current.has(id)) throw new Error('internal error: a commit touched a key it did not declare')
-      return id
-    }
-    const tx: WriteTransaction = {
-      read: (key) => current.get(loaded(key)),
-      write: (row) => {
-        current.set(loaded(row.key), row)
-        writes.set(idOf(row.key), { key: row.key, row })
-      },
-      remove: (key) => {
-        current.set(loaded(key), undefined)
-        writes.set(idOf(key), { key, row: null })
-      },
-      removeExpired: (key, at) => {
-        const row = current.get(loaded(key))
-        if (row && row.expiresAt !== null && row.expiresAt <= at) tx.remove(key)
-      },
-      nextVersion: () => (version = (version ?? versionOf(before.get(idOf(VERSION_KEY)))) + 1),
-    }
+    const tx = new BufferedTransaction(current, versionOf(before.get(idOf(VERSION_KEY))))
     const result = fn(tx)
+    const version = tx.version
     const done: Buffer[] = []
     try {
-      for (const { key, row } of writes.values()) {
+      for (const { key, row } of tx.writes.values()) {
         if (row) {
           const value = Buffer.concat([Buffer.of(row.encoding), row.value])
           await driver.set(key, value, toVersionstamp(row.version), row.expiresAt)

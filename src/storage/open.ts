@@ -1,15 +1,20 @@
-/** Chooses and opens the store behind a database: the SQLite file, an application's connection, or a driver. */
+/**
+ * Chooses and opens the store behind a database: a SQLite file, a PostgreSQL URL, an application's connection
+ * (better-sqlite3 or a node-postgres pool), or a driver.
+ */
 import type Database from 'better-sqlite3'
 import { DriverStorage, makeDriver } from './driver-store.js'
 import type { DriverFactory, KvDriver } from './driver.js'
 import { describeValue, OpenError } from '../errors.js'
-import { MAX_TIMER_MS } from '../limits.js'
+import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_PG_POOL_SIZE, MAX_PG_IDENTIFIER_BYTES, MAX_PG_POOL_SIZE, MAX_TIMER_MS } from '../limits.js'
 import type { Storage } from './store.js'
 import { attachDatabase } from './sqlite/attach.js'
-import { DEFAULT_BUSY_TIMEOUT_MS } from './sqlite/database.js'
 import { tableNamesOf, type KvTablesOption } from './sqlite/tables-option.js'
 import { openSqliteFile, SqliteStorage } from './sqlite/storage.js'
 import type { Durability } from '../types.js'
+import { isPostgresClient, isPostgresPool, type PgPool, type PostgresPool } from './postgres/client.js'
+import { isPostgresUrl, openPostgres } from './postgres/open.js'
+import { hasDefaultNames, isPgTable, pgTablesOf, type PgKvTablesOption } from './postgres/tables-option.js'
 
 /** Where the data lives, as `Valkeyrie.open`'s options say. */
 export interface StorageOptions {
@@ -21,10 +26,20 @@ export interface StorageOptions {
   readOnly?: boolean
   /** A custom storage: a `defineDriver` factory, or a driver object. */
   driver?: DriverFactory | KvDriver
-  /** An open better-sqlite3 connection, or a Drizzle database over one, that holds the kv tables. */
-  database?: SqliteConnection | { $client: SqliteConnection }
-  /** With `database`: the kv tables your schema declares with `createKvTables()` (or their names), when not `kv` and `kv_meta`. */
-  tables?: KvTablesOption
+  /**
+   * Your own database that holds the kv tables: an open better-sqlite3 connection, a node-postgres `Pool`, or a
+   * Drizzle database over either.
+   */
+  database?: SqliteConnection | { $client: SqliteConnection } | PostgresPool | { $client: PostgresPool }
+  /**
+   * With `database`: the kv tables your schema declares with `createKvTables()` (SQLite) or `createPgKvTables()`
+   * (PostgreSQL), or their names, when not `kv` and `kv_meta`.
+   */
+  tables?: KvTablesOption | PgKvTablesOption
+  /** PostgreSQL: the schema holding the tables (created with them when Valkeyrie migrates; default `public`). */
+  schema?: string
+  /** PostgreSQL from a URL: how many connections the database keeps at most (default 10). */
+  poolSize?: number
   /** With `database`: `'skip'` (default) when your own migrations create the tables; `'apply'` to run ours. */
   migrations?: 'apply' | 'skip'
 }
@@ -59,7 +74,7 @@ export async function checkSerializer(storage: OpenedStorage, name: string, show
 
 /** Validates the storage options (before any I/O). */
 export function validateStorageOptions(o: StorageOptions): void {
-  const { durability, busyTimeout, readOnly, driver, database, tables, migrations } = o
+  const { durability, busyTimeout, readOnly, driver, database, tables, migrations, schema, poolSize } = o
   if (durability !== undefined && durability !== 'full' && durability !== 'relaxed') {
     throw new TypeError(`durability must be 'full' or 'relaxed': received ${describeValue(durability)}`)
   }
@@ -78,10 +93,24 @@ export function validateStorageOptions(o: StorageOptions): void {
     throw new TypeError(`driver must be a defineDriver factory or a driver object: received ${describeValue(driver)}`)
   }
   if (database !== undefined) {
-    const client = typeof database === 'object' && database !== null && '$client' in database ? database.$client : database
-    if (typeof (client as Partial<Database.Database> | null)?.prepare !== 'function') {
-      throw new TypeError(`database must be a better-sqlite3 connection or a Drizzle database over one: received ${describeValue(database)}`)
+    const client = clientOf(database)
+    if (isPostgresClient(client)) {
+      throw new TypeError('database must be a node-postgres Pool, not a single Client: Valkeyrie runs its transactions on connections of its own')
     }
+    if (typeof (client as Partial<Database.Database> | null)?.prepare !== 'function' && !isPostgresPool(client)) {
+      throw new TypeError(
+        `database must be a better-sqlite3 connection, a node-postgres Pool, or a Drizzle database over one: received ${describeValue(database)}`,
+      )
+    }
+  }
+  if (schema !== undefined && (typeof schema !== 'string' || schema === '' || Buffer.byteLength(schema) > MAX_PG_IDENTIFIER_BYTES)) {
+    throw new TypeError(`schema must be the name of a PostgreSQL schema (1 to ${MAX_PG_IDENTIFIER_BYTES} bytes): received ${describeValue(schema)}`)
+  }
+  if (poolSize !== undefined) {
+    if (typeof poolSize !== 'number' || !Number.isInteger(poolSize)) {
+      throw new TypeError(`poolSize must be a positive integer: received ${describeValue(poolSize)}`)
+    }
+    if (poolSize < 1 || poolSize > MAX_PG_POOL_SIZE) throw new RangeError(`poolSize must be between 1 and ${MAX_PG_POOL_SIZE}: received ${poolSize}`)
   }
   if (driver !== undefined && database !== undefined) throw new TypeError('pass either driver or database, not both')
   if (driver !== undefined && (durability !== undefined || busyTimeout !== undefined || readOnly !== undefined)) {
@@ -90,7 +119,7 @@ export function validateStorageOptions(o: StorageOptions): void {
   if (database !== undefined && readOnly !== undefined) {
     throw new TypeError('readOnly applies to a database file Valkeyrie opens: open your own connection read-only instead')
   }
-  if (database !== undefined && busyTimeout !== undefined) {
+  if (database !== undefined && busyTimeout !== undefined && !isPostgresPool(clientOf(database))) {
     throw new TypeError("busyTimeout applies to a database file Valkeyrie opens: set your connection's own timeout (new Database(path, { timeout }))")
   }
   if (database === undefined && (tables !== undefined || migrations !== undefined)) {
@@ -99,12 +128,31 @@ export function validateStorageOptions(o: StorageOptions): void {
   if (migrations !== undefined && migrations !== 'apply' && migrations !== 'skip') {
     throw new TypeError(`migrations must be 'apply' or 'skip': received ${describeValue(migrations)}`)
   }
-  tableNamesOf(tables)
+  if (database !== undefined && isPostgresPool(clientOf(database))) {
+    if (migrations === 'apply' && !hasDefaultNames(pgTablesOf(tables, schema))) {
+      throw new TypeError("migrations: 'apply' creates the default table names only; with your own names, use 'skip'")
+    }
+  } else if (tables !== undefined && Object.values(tables as object).some(isPgTable)) {
+    throw new TypeError('tables from createPgKvTables() go with a PostgreSQL database: for SQLite, use createKvTables()')
+  } else tableNamesOf(tables)
 }
 
-/** Refuses `readOnly` without a file to read (before any I/O). */
+/** The connection inside a `database` option (a Drizzle database's `$client`, or the option itself). */
+const clientOf = (database: unknown): unknown =>
+  typeof database === 'object' && database !== null && '$client' in database ? database.$client : database
+
 /** Checks what the path means with the options (before any I/O). */
 export function validatePathWithOptions(path: string | undefined, o: StorageOptions): void {
+  const postgres = (isPostgresUrl(path) && o.driver === undefined) || isPostgresPool(clientOf(o.database))
+  if (!postgres && (o.schema !== undefined || o.poolSize !== undefined)) {
+    throw new TypeError('schema and poolSize apply to a PostgreSQL database (a postgres:// URL, or a node-postgres pool)')
+  }
+  if (o.poolSize !== undefined && o.database !== undefined) {
+    throw new TypeError('poolSize applies to a database Valkeyrie opens from a URL: size your own pool instead')
+  }
+  if (postgres && o.readOnly !== undefined) {
+    throw new TypeError('readOnly applies to SQLite files: on PostgreSQL, connect as a role that may only read')
+  }
   if (o.readOnly && (path === undefined || path === ':memory:')) {
     throw new TypeError('readOnly needs the path of an existing database file: an in-memory database starts empty')
   }
@@ -122,7 +170,17 @@ export async function openStorage(
 ): Promise<OpenedStorage> {
   let storage: OpenedStorage
   let shownPath: string
-  if (o.database !== undefined) {
+  const durability = o.durability ?? 'full'
+  const busyTimeout = o.busyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS
+  const pool = clientOf(o.database)
+  if (isPostgresPool(pool) || (isPostgresUrl(path) && o.driver === undefined)) {
+    const common = { tables: pgTablesOf(o.tables, o.schema ?? 'public'), durability, busyTimeout }
+    const opened = isPostgresPool(pool)
+      ? await openPostgres({ ...common, pool: pool as unknown as PgPool, migrations: o.migrations ?? 'skip' })
+      : await openPostgres({ ...common, url: path as string, poolSize: o.poolSize ?? DEFAULT_PG_POOL_SIZE })
+    storage = opened
+    shownPath = opened.shownPath
+  } else if (o.database !== undefined) {
     const opened = attachDatabase({
       // The structural type above is what the public options promise; underneath it is a better-sqlite3 Database.
       database: o.database as Database.Database | { $client: Database.Database },
@@ -140,8 +198,8 @@ export async function openStorage(
   } else {
     const opened = await openSqliteFile({
       path: path ?? ':memory:',
-      durability: o.durability ?? 'full',
-      busyTimeout: o.busyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS,
+      durability,
+      busyTimeout,
       readOnly: o.readOnly ?? false,
     })
     storage = opened

@@ -12,6 +12,7 @@ import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { type MigrationMeta, readMigrationFiles } from 'drizzle-orm/migrator'
 import { OpenError } from '../../errors.js'
 import { WAL_SIZE_LIMIT_BYTES } from '../../limits.js'
+import { FORMAT_VERSION, MIGRATIONS_TABLE } from '../format.js'
 import type { Durability } from '../../types.js'
 import { foldDriverRecords, hasDriverRecords } from './driver-records.js'
 import { openReadOnlyClient } from './read-only.js'
@@ -19,15 +20,9 @@ import { prepareQueries, type KvDatabase, type KvQueries } from './queries.js'
 import { createKvTables, DEFAULT_TABLE_NAMES } from './schema.js'
 import { assertWholeFile, assertWritable, createFileWhole, sleepSync } from './file.js'
 
-/** Meaning of the rows; bump with a migration when it changes. */
-export const FORMAT_VERSION = 1
-/** Our own migrations journal, so it never mixes with an application's `__drizzle_migrations`. */
-export const MIGRATIONS_TABLE = '__valkeyrie_migrations'
 /** The folder drizzle-kit writes (shipped in the package beside `dist/`). */
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url))
 
-/** How long a write waits for another process's lock by default, in ms. */
-export const DEFAULT_BUSY_TIMEOUT_MS = 5000
 
 /** Open a file (or `':memory:'`) that Valkeyrie owns. */
 export interface OpenFileOptions {

@@ -7,7 +7,8 @@
 import { eq, gte } from 'drizzle-orm'
 import { SERIALIZER_KEY, VERSION_KEY } from '../driver.js'
 import { OpenError } from '../../errors.js'
-import { META_ID, type KvDatabase } from './queries.js'
+import { META_ID } from '../format.js'
+import type { KvDatabase } from './queries.js'
 import { kv, kvMeta } from './schema.js'
 
 /** No encoded key begins with FF: every key from here on is one of the library's records. */

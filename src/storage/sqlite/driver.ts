@@ -1,6 +1,6 @@
 /** The built-in SQLite storage as a driver factory, for use wherever a driver is expected. */
 import { defineDriver } from '../driver.js'
-import { DEFAULT_BUSY_TIMEOUT_MS } from './database.js'
+import { DEFAULT_BUSY_TIMEOUT_MS } from '../../limits.js'
 import { openSqliteFile } from './storage.js'
 
 /**

@@ -9,14 +9,13 @@
 import type { Statement } from 'better-sqlite3'
 import { and, asc, desc, eq, gte, is, isNotNull, lt, lte, Param, Placeholder, sql } from 'drizzle-orm'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import { META_ID } from '../format.js'
 import type { KvRow } from '../store.js'
 import type { KvTables } from './schema.js'
 
 /** A Drizzle database over better-sqlite3. */
 export type KvDatabase = BetterSQLite3Database<Record<string, never>>
 
-/** The id of the metadata table's one row. */
-export const META_ID = 1
 
 /** Column types whose Drizzle encoder passes values through unchanged, so binding them directly is equivalent. */
 const PASS_THROUGH_COLUMNS = new Set(['SQLiteBlobBuffer', 'SQLiteInteger'])

@@ -14,7 +14,8 @@ import { EXPIRED_ROWS_PER_TRANSACTION } from '../../limits.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../store.js'
 import { fromVersionstamp, toVersionstamp } from '../../versionstamp.js'
 import { assertOutsideTransaction } from './attach.js'
-import { FORMAT_VERSION, openDatabase, type OpenedDatabase, type OpenFileOptions } from './database.js'
+import { FORMAT_VERSION, formatProblem as metaProblem } from '../format.js'
+import { openDatabase, type OpenedDatabase, type OpenFileOptions } from './database.js'
 import type { KvQueries } from './queries.js'
 import { holdGate, type WriteGate } from './write-gate.js'
 
@@ -279,7 +280,3 @@ const toEntry = (row: KvRow): DriverEntry => ({
   versionstamp: toVersionstamp(row.version),
   expiresAt: row.expiresAt,
 })
-
-/** Why the metadata's format cannot be read by this version, if it cannot. */
-const metaProblem = (formatVersion: number): string | undefined =>
-  formatVersion === FORMAT_VERSION ? undefined : `its storage format ${formatVersion} is not supported (expected ${FORMAT_VERSION})`

@@ -1,0 +1,62 @@
+/**
+ * Opening a PostgreSQL database: from a URL (Valkeyrie's own pool, its migrations applied under an advisory lock)
+ * or on an application's node-postgres pool (its own migrations create the tables, checked here, unless it asks
+ * for ours).
+ */
+import { OpenError } from '../../errors.js'
+import type { Durability } from '../../types.js'
+import { createPool, type PgPool, shownUrl } from './client.js'
+import { migrate, tablesProblem } from './migrate.js'
+import { getTableConfig } from 'drizzle-orm/pg-core'
+import type { PgKvTables } from './schema.js'
+import { statementsFor } from './sql.js'
+import { PostgresStorage } from './storage.js'
+
+/** Whether a path names a PostgreSQL database. */
+export const isPostgresUrl = (path: string | undefined): path is string =>
+  path !== undefined && /^postgres(ql)?:\/\//i.test(path)
+
+interface Common {
+  tables: PgKvTables
+  durability: Durability
+  busyTimeout: number
+}
+
+/** A database at a URL, on a pool of Valkeyrie's own. */
+export interface UrlOptions extends Common {
+  url: string
+  poolSize: number
+}
+
+/** A database on the application's pool. */
+export interface PoolOptions extends Common {
+  pool: PgPool
+  migrations: 'apply' | 'skip'
+}
+
+export async function openPostgres(options: UrlOptions | PoolOptions): Promise<PostgresStorage> {
+  const own = 'url' in options
+  const shownPath = own ? shownUrl(options.url) : 'your PostgreSQL pool'
+  const pool = own ? await createPool(options) : options.pool
+  try {
+    const { tables } = options
+    if (own || options.migrations === 'apply') {
+      await migrate(pool, getTableConfig(tables.kv).schema ?? 'public')
+    } else {
+      const problem = await tablesProblem(pool, tables)
+      if (problem) throw new OpenError(shownPath, problem)
+    }
+    return new PostgresStorage({
+      pool,
+      statements: statementsFor(tables),
+      ownsPool: own,
+      durability: options.durability,
+      busyTimeout: options.busyTimeout,
+      shownPath,
+    })
+  } catch (error) {
+    if (own) await pool.end().catch(() => {})
+    if (error instanceof OpenError) throw error
+    throw new OpenError(shownPath, (error as Error)?.message ?? String(error), { cause: error })
+  }
+}
