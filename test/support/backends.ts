@@ -113,8 +113,11 @@ const provided = inject('postgres')
 type PostgresDriver = (options?: { schema?: string; poolSize?: number }) => DriverFactory
 const postgresDriverExport = (valkeyrie as Record<string, unknown>).postgresDriver as PostgresDriver | undefined
 
-const postgresUnavailable =
-  provided.skipped ?? (postgresDriverExport ? undefined : 'the Postgres backend (postgresDriver) is not in this build')
+const postgresUnavailable = provided.skipped
+
+/** Why the driver contract cannot run against postgresDriver in this run, or undefined. */
+export const postgresDriverUnavailable =
+  postgresUnavailable ?? (postgresDriverExport ? undefined : 'postgresDriver is not exported by this build')
 
 /** The run's server URL; throws where the Postgres row is unavailable. */
 export function postgresUrl(): string {
