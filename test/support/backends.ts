@@ -157,16 +157,17 @@ const postgresRows = (schema: string): RawRows => {
   }
 }
 
-export const postgres = backend('postgres', { persistent: true, slow: true, rows: true, unavailable: postgresUnavailable }, () => {
+/** The database in `schema` on the run's server (a new schema name by default), dropped after the test. */
+export function postgresPlace(schema = newSchemaName()): Place {
   const url = postgresUrl()
-  const schema = newSchemaName()
   cleanups.push(() => dropSchema(schema))
-  return {
-    // `schema` is a Postgres option of Valkeyrie.open (not in the SQLite build's option types).
-    openOwn: (options) => Valkeyrie.open(url, { ...options, schema } as ValkeyrieOptions),
-    raw: postgresRows(schema),
-  }
-})
+  const openOwn = (options?: ValkeyrieOptions) => Valkeyrie.open(url, { ...options, schema })
+  return { openOwn, open: (options) => track(openOwn(options)), raw: postgresRows(schema) }
+}
+
+export const postgres = backend('postgres', { persistent: true, slow: true, rows: true, unavailable: postgresUnavailable }, () =>
+  postgresPlace(),
+)
 
 /**
  * `postgresDriver` for the driver contract, whose tests pass a fresh file path per database: each path maps to
