@@ -2,10 +2,14 @@
  * The server crashes under a write stream: `pg_ctl stop -m immediate` (no checkpoint; recovery replays the WAL),
  * then a restart, on a server of this test's own (the run's shared one is not stopped under the other tests).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CommitUnknownResultError, KvU64, StorageError, Valkeyrie } from '../../src/index.js'
 import { postgres } from '../support/backends.js'
+import { POSTGRES_WORKER, startWorker } from '../support/processes.js'
 import { findServerBin, postgresRequired, skipLine, startThrowawayServer, type ThrowawayServer } from '../support/postgres.js'
 
 const bin = findServerBin()
@@ -122,6 +126,30 @@ describe.skipIf(!bin)('a Postgres server stopped with pg_ctl stop -m immediate a
       expect(stampsAfter.every((stamp) => stampsBefore.every((before) => stamp > before))).toBe(true)
     } finally {
       await db.close()
+    }
+  })
+})
+
+describe.skipIf(!bin)('an application process while its Postgres server crashes and restarts', () => {
+  it('survives: its commits fail with StorageError while the server is down, and succeed again after', async () => {
+    server = await startThrowawayServer(bin as string)
+    const stop = join(mkdtempSync(join(tmpdir(), 'valkeyrie-stream-')), 'stop')
+    const app = startWorker(['stream', server.url, 'app', stop], POSTGRES_WORKER)
+    try {
+      await until(() => app.lines.length > 0 || app.child.exitCode !== null, 60_000, 'the application to commit')
+      await server.stop('immediate')
+      await sleep(500)
+      await server.start()
+      await sleep(1500)
+      writeFileSync(stop, '')
+      const { code } = await app.exited
+      expect(code, app.stderr()).toBe(0)
+      const result = app.lines.at(-1) as { acknowledged: number; failures: Record<string, number> }
+      expect(result.acknowledged).toBeGreaterThan(50)
+      expect(Object.keys(result.failures).every((name) => /Error$/.test(name))).toBe(true)
+    } finally {
+      app.child.kill('SIGKILL')
+      rmSync(dirname(stop), { recursive: true, force: true })
     }
   })
 })

@@ -118,6 +118,30 @@ const commands: Record<string, () => Promise<unknown>> = {
     throw new Error('unreachable: the writers never stop')
   },
 
+  /**
+   * An application's write stream: commits one after another until the file `stop` exists, counting the
+   * acknowledged and the failed ones (by error name); a failure is retried after 20 ms.
+   */
+  async stream() {
+    const [stop = ''] = rest
+    const db = await open()
+    let acknowledged = 0
+    const failures: Record<string, number> = {}
+    for (let i = 0; !existsSync(stop); i++) {
+      try {
+        await db.atomic().set(['stream', i], i).commit()
+        acknowledged++
+        if (acknowledged === 50) print({ ready: true })
+      } catch (error) {
+        const name = (error as Error).name
+        failures[name] = (failures[name] ?? 0) + 1
+        await sleep(20)
+      }
+    }
+    await db.close()
+    return { acknowledged, failures }
+  },
+
   /** Commits for `ms` milliseconds (one at a time, each a sum of ['steady'] and a key of its own); returns each one's latency. */
   async steady() {
     const [ms = 0, id = 0] = numbers
