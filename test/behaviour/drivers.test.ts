@@ -3,6 +3,7 @@ import { defineDriver, type DriverEntry, type KvDriver, memoryDriver, OpenError,
 import { MemoryDriver } from '../../src/storage/memory.js'
 import { driverContract } from '../../src/testing/index.js'
 import { postgresContractDriver, postgresDriverUnavailable } from '../support/backends.js'
+import { postgresRequired } from '../support/postgres.js'
 import { openTestDb, rejection, tempDbPath } from '../support/open-test-db.js'
 import { wrappedSqliteDriver } from '../support/wrapped-sqlite.js'
 
@@ -43,6 +44,11 @@ describe('memoryDriver', () => driverContract({ driver: memoryDriver, describe, 
 describe('the minimal driver of the storage docs', () => driverContract({ driver: mapDriver, describe, it }))
 describe.skipIf(postgresDriverUnavailable !== undefined)('postgresDriver (a schema per contract path)', () =>
   driverContract({ driver: postgresContractDriver, describe, it, persistent: true }))
+if (postgresDriverUnavailable !== undefined && postgresRequired()) {
+  it('runs the driver contract against postgresDriver', () => {
+    throw new Error(`the driver contract cannot run against postgresDriver: ${postgresDriverUnavailable}`)
+  })
+}
 
 /** A memory driver whose `set` fails on chosen calls. */
 class FailingDriver extends MemoryDriver {
