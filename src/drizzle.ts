@@ -10,3 +10,11 @@
  */
 export { createKvTables, DEFAULT_TABLE_NAMES, kv, kvMeta, type KvTableNames, type KvTables } from './storage/sqlite/schema.js'
 export type { KvTablesOption } from './storage/sqlite/tables-option.js'
+export {
+  createPgKvTables,
+  pgKv,
+  pgKvMeta,
+  type PgKvTables,
+  type PgKvTablesOptions,
+} from './storage/postgres/schema.js'
+export type { PgKvTablesOption } from './storage/postgres/tables-option.js'

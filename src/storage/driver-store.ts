@@ -11,21 +11,14 @@
 import { asBuffer, assertDriver, type DriverEntry, type DriverFactory, type KvDriver, SERIALIZER_KEY, VERSION_KEY } from './driver.js'
 import { describeValue, OpenError } from '../errors.js'
 import { BufferedTransaction, keyId } from './buffered-transaction.js'
+import { entryToRow } from './driver-entry.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from './store.js'
 import { fromVersionstamp, toVersionstamp } from '../versionstamp.js'
 
 const idOf = keyId
 
 function toRow(entry: DriverEntry | null | undefined): KvRow | undefined {
-  if (!entry) return undefined
-  const value = asBuffer(entry.value)
-  return {
-    key: asBuffer(entry.key),
-    value: value.subarray(1),
-    encoding: value[0] as number,
-    version: Number(fromVersionstamp(entry.versionstamp)),
-    expiresAt: entry.expiresAt,
-  }
+  return entry ? entryToRow(asBuffer(entry.key), asBuffer(entry.value), entry.versionstamp, entry.expiresAt) : undefined
 }
 
 function commonPrefix(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -6,14 +6,14 @@ import type Database from 'better-sqlite3'
 import { DriverStorage, makeDriver } from './driver-store.js'
 import type { DriverFactory, KvDriver } from './driver.js'
 import { describeValue, OpenError } from '../errors.js'
-import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_PG_POOL_SIZE, MAX_PG_IDENTIFIER_BYTES, MAX_PG_POOL_SIZE, MAX_TIMER_MS } from '../limits.js'
+import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_PG_POOL_SIZE, MAX_TIMER_MS } from '../limits.js'
 import type { Storage } from './store.js'
 import { attachDatabase } from './sqlite/attach.js'
 import { tableNamesOf, type KvTablesOption } from './sqlite/tables-option.js'
 import { openSqliteFile, SqliteStorage } from './sqlite/storage.js'
 import type { Durability } from '../types.js'
 import { isPostgresClient, isPostgresPool, type PgPool, type PostgresPool } from './postgres/client.js'
-import { isPostgresUrl, openPostgres } from './postgres/open.js'
+import { isPostgresUrl, openPostgres, validatePostgresOptions } from './postgres/open.js'
 import { hasDefaultNames, isPgTable, pgTablesOf, type PgKvTablesOption } from './postgres/tables-option.js'
 
 /** Where the data lives, as `Valkeyrie.open`'s options say. */
@@ -103,15 +103,7 @@ export function validateStorageOptions(o: StorageOptions): void {
       )
     }
   }
-  if (schema !== undefined && (typeof schema !== 'string' || schema === '' || Buffer.byteLength(schema) > MAX_PG_IDENTIFIER_BYTES)) {
-    throw new TypeError(`schema must be the name of a PostgreSQL schema (1 to ${MAX_PG_IDENTIFIER_BYTES} bytes): received ${describeValue(schema)}`)
-  }
-  if (poolSize !== undefined) {
-    if (typeof poolSize !== 'number' || !Number.isInteger(poolSize)) {
-      throw new TypeError(`poolSize must be a positive integer: received ${describeValue(poolSize)}`)
-    }
-    if (poolSize < 1 || poolSize > MAX_PG_POOL_SIZE) throw new RangeError(`poolSize must be between 1 and ${MAX_PG_POOL_SIZE}: received ${poolSize}`)
-  }
+  validatePostgresOptions({ schema, poolSize })
   if (driver !== undefined && database !== undefined) throw new TypeError('pass either driver or database, not both')
   if (driver !== undefined && (durability !== undefined || busyTimeout !== undefined || readOnly !== undefined)) {
     throw new TypeError('durability, busyTimeout and readOnly apply to a database file Valkeyrie opens, not to a driver')

@@ -3,7 +3,8 @@
  * or on an application's node-postgres pool (its own migrations create the tables, checked here, unless it asks
  * for ours).
  */
-import { OpenError } from '../../errors.js'
+import { describeValue, OpenError } from '../../errors.js'
+import { MAX_PG_IDENTIFIER_BYTES, MAX_PG_POOL_SIZE } from '../../limits.js'
 import type { Durability } from '../../types.js'
 import { createPool, type PgPool, shownUrl } from './client.js'
 import { migrate, tablesProblem } from './migrate.js'
@@ -11,6 +12,19 @@ import { getTableConfig } from 'drizzle-orm/pg-core'
 import type { PgKvTables } from './schema.js'
 import { statementsFor } from './sql.js'
 import { PostgresStorage } from './storage.js'
+
+/** Checks the PostgreSQL options (before any I/O). */
+export function validatePostgresOptions({ schema, poolSize }: { schema?: unknown; poolSize?: unknown }): void {
+  if (schema !== undefined && (typeof schema !== 'string' || schema === '' || Buffer.byteLength(schema) > MAX_PG_IDENTIFIER_BYTES)) {
+    throw new TypeError(`schema must be the name of a PostgreSQL schema (1 to ${MAX_PG_IDENTIFIER_BYTES} bytes): received ${describeValue(schema)}`)
+  }
+  if (poolSize !== undefined) {
+    if (typeof poolSize !== 'number' || !Number.isInteger(poolSize)) {
+      throw new TypeError(`poolSize must be a positive integer: received ${describeValue(poolSize)}`)
+    }
+    if (poolSize < 1 || poolSize > MAX_PG_POOL_SIZE) throw new RangeError(`poolSize must be between 1 and ${MAX_PG_POOL_SIZE}: received ${poolSize}`)
+  }
+}
 
 /** Whether a path names a PostgreSQL database. */
 export const isPostgresUrl = (path: string | undefined): path is string =>

@@ -7,19 +7,17 @@
  * Write transactions of this process on one file queue on its write gate (write-gate.ts) whenever one of them is
  * held across an `await`; otherwise every call stays synchronous.
  */
-import { asBuffer, type DriverEntry, type KvDriver, SERIALIZER_KEY, VERSION_KEY } from '../driver.js'
+import { asBuffer, type DriverEntry, type KvDriver } from '../driver.js'
+import { entryToRow, recordedVersion, recordEntry, recordOf, rowToEntry } from '../driver-entry.js'
 import type Database from 'better-sqlite3'
 import { CommitUnknownResultError, OpenError } from '../../errors.js'
 import { EXPIRED_ROWS_PER_TRANSACTION } from '../../limits.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../store.js'
-import { fromVersionstamp, toVersionstamp } from '../../versionstamp.js'
 import { assertOutsideTransaction } from './attach.js'
-import { FORMAT_VERSION, formatProblem as metaProblem } from '../format.js'
+import { FORMAT_VERSION, formatProblem } from '../format.js'
 import { openDatabase, type OpenedDatabase, type OpenFileOptions } from './database.js'
 import type { KvQueries } from './queries.js'
 import { holdGate, type WriteGate } from './write-gate.js'
-
-const RESERVED = 0xff
 
 /** Opens a database file once no write transaction of this process is open on it (opening writes too). */
 export async function openSqliteFile(options: OpenFileOptions): Promise<SqliteStorage> {
@@ -124,7 +122,7 @@ export class SqliteStorage implements Storage, KvDriver {
       throw new OpenError(shownPath, (error as Error).message, { cause: error })
     }
     if (!meta) throw new OpenError(shownPath, 'its metadata row is missing')
-    const problem = metaProblem(meta.formatVersion)
+    const problem = formatProblem(meta.formatVersion)
     if (problem) throw new OpenError(shownPath, problem)
     return meta.serializer
   }
@@ -171,25 +169,10 @@ export class SqliteStorage implements Storage, KvDriver {
   // The public driver contract, over the same tables.
 
   get(key: Uint8Array): DriverEntry | undefined {
-    if (key[0] === RESERVED) {
-      const record = this.#getRecord(asBuffer(key))
-      if (record !== null) return record
-    }
+    const record = recordOf(key)
+    if (record) return recordEntry(record, this.#q.readMeta.get())
     const row = this.read(asBuffer(key))
-    return row && toEntry(row)
-  }
-
-  /** A library record read from kv_meta; null when `key` is not one of them. */
-  #getRecord(key: Buffer): DriverEntry | undefined | null {
-    const isVersion = key.equals(VERSION_KEY)
-    if (!isVersion && !key.equals(SERIALIZER_KEY)) return null
-    const meta = this.#q.readMeta.get()
-    if (!meta) return undefined
-    const problem = metaProblem(meta.formatVersion)
-    if (problem) throw new Error(problem)
-    return isVersion
-      ? { key, value: Buffer.of(0), versionstamp: toVersionstamp(meta.version), expiresAt: null }
-      : { key, value: Buffer.from(meta.serializer, 'utf8'), versionstamp: toVersionstamp(0), expiresAt: null }
+    return row && rowToEntry(row)
   }
 
   set(key: Uint8Array, value: Uint8Array, versionstamp: string, expiresAt: number | null): void | Promise<void> {
@@ -197,22 +180,17 @@ export class SqliteStorage implements Storage, KvDriver {
   }
 
   #set(key: Buffer, bytes: Buffer, versionstamp: string, expiresAt: number | null): void {
-    if (key[0] === RESERVED && key.equals(VERSION_KEY)) {
+    const record = recordOf(key)
+    if (record === 'version') {
       // The metadata row exists: the library records the serializer at open, before any commit.
       if (this.#q.readMeta.get() === undefined) throw new Error('internal error: the metadata row is missing')
-      return this.#q.writeVersion(Number(fromVersionstamp(versionstamp)))
+      return this.#q.writeVersion(recordedVersion(versionstamp))
     }
-    if (key[0] === RESERVED && key.equals(SERIALIZER_KEY)) {
+    if (record === 'serializer') {
       this.#q.createMeta.run({ serializer: bytes.toString('utf8'), formatVersion: FORMAT_VERSION })
       return
     }
-    this.#q.writeRow({
-      key,
-      value: bytes.subarray(1),
-      encoding: bytes[0] as number,
-      version: Number(fromVersionstamp(versionstamp)),
-      expiresAt,
-    })
+    this.#q.writeRow(entryToRow(key, bytes, versionstamp, expiresAt))
   }
 
   delete(key: Uint8Array): void | Promise<void> {
@@ -220,7 +198,7 @@ export class SqliteStorage implements Storage, KvDriver {
   }
 
   list(start: Uint8Array, end: Uint8Array, _prefix: Uint8Array, _now: number, limit: number, reverse: boolean): DriverEntry[] {
-    return this.readRange({ start: asBuffer(start), end: asBuffer(end), limit, reverse }).map(toEntry)
+    return this.readRange({ start: asBuffer(start), end: asBuffer(end), limit, reverse }).map(rowToEntry)
   }
 
   cleanup(now: number): void | Promise<void> {
@@ -273,10 +251,3 @@ function settleFailedCommit(client: Database.Database, error: unknown): unknown 
   return new CommitUnknownResultError({ cause: error })
 }
 
-
-const toEntry = (row: KvRow): DriverEntry => ({
-  key: row.key,
-  value: Buffer.concat([Buffer.of(row.encoding), row.value]),
-  versionstamp: toVersionstamp(row.version),
-  expiresAt: row.expiresAt,
-})
