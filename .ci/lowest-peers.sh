@@ -7,13 +7,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 # The lowest version of each range: its first bound (`^6.10.0 || ^7.0.0` -> 6.10.0, `>=0.40.0 <0.46.0` -> 0.40.0).
-# pg: the range of its peer entry; until package.json declares one, ^8.23.0.
 mapfile -t lowest < <(node -e '
   const { peerDependencies } = require(process.argv[1])
-  const ranges = { pg: "^8.23.0", ...peerDependencies }
   for (const name of ["drizzle-orm", "bson", "msgpackr", "cbor-x", "pg"]) {
-    const low = /\d+\.\d+\.\d+/.exec(ranges[name])
-    if (!low) throw new Error(`no lowest version in the range of ${name}: ${ranges[name]}`)
+    const low = /\d+\.\d+\.\d+/.exec(peerDependencies[name])
+    if (!low) throw new Error(`no lowest version in the range of ${name}: ${peerDependencies[name]}`)
     console.log(`${name}@${low[0]}`)
   }' "$ROOT/package.json")
 

@@ -8,8 +8,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { afterEach, describe, inject } from 'vitest'
-import { defineDriver, type DriverFactory, memoryDriver, Valkeyrie, type ValkeyrieOptions } from '../../src/index.js'
-import * as valkeyrie from '../../src/index.js'
+import { defineDriver, type DriverFactory, memoryDriver, postgresDriver, Valkeyrie, type ValkeyrieOptions } from '../../src/index.js'
 import { tempDbPath } from './open-test-db.js'
 
 export type BackendName = 'sqlite-memory' | 'sqlite-file' | 'memory-driver' | 'postgres'
@@ -109,15 +108,7 @@ export const memory = backend('memory-driver', { persistent: false, slow: false,
 
 const provided = inject('postgres')
 
-/** The Postgres driver factory, once the backend is in the build (looked up by name until then). */
-type PostgresDriver = (options?: { schema?: string; poolSize?: number }) => DriverFactory
-const postgresDriverExport = (valkeyrie as Record<string, unknown>).postgresDriver as PostgresDriver | undefined
-
 const postgresUnavailable = provided.skipped
-
-/** Why the driver contract cannot run against postgresDriver in this run, or undefined. */
-export const postgresDriverUnavailable =
-  postgresUnavailable ?? (postgresDriverExport ? undefined : 'postgresDriver is not exported by this build')
 
 /** The run's server URL; throws where the Postgres row is unavailable. */
 export function postgresUrl(): string {
@@ -176,7 +167,7 @@ export const postgres = backend('postgres', { persistent: true, slow: true, rows
 export const postgresContractDriver: DriverFactory = defineDriver((path) => {
   const url = postgresUrl()
   const digest = createHash('sha256').update(path ?? '').digest('hex').slice(0, 16)
-  return (postgresDriverExport as PostgresDriver)({ schema: `vt_${provided.runId}_c_${digest}` })(url)
+  return postgresDriver({ schema: `vt_${provided.runId}_c_${digest}` })(url)
 })
 
 /** Every row of the matrix. */
