@@ -6,6 +6,7 @@
  * process), one with the result for the others.
  */
 import { existsSync } from 'node:fs'
+import pg from 'pg'
 import { KvU64, Valkeyrie } from '../../src/index.js'
 
 const [command, url, schema, ...rest] = process.argv.slice(2)
@@ -120,11 +121,15 @@ const commands: Record<string, () => Promise<unknown>> = {
 
   /**
    * An application's write stream: commits one after another until the file `stop` exists, counting the
-   * acknowledged and the failed ones (by error name); a failure is retried after 20 ms.
+   * acknowledged and the failed ones (by error name); a failure is retried after 20 ms. On Valkeyrie's pool, or
+   * with `own-pool` on one of the application's.
    */
   async stream() {
-    const [stop = ''] = rest
-    const db = await open()
+    const [stop = '', pool] = rest
+    // 'own-pool': the application's own pg Pool (with the idle-client error handler node-postgres asks for).
+    const ownPool = pool === 'own-pool' ? new pg.Pool({ connectionString: url }) : undefined
+    ownPool?.on('error', () => {})
+    const db = ownPool ? await Valkeyrie.open({ database: ownPool, migrations: 'apply', schema: schema as string }) : await open()
     let acknowledged = 0
     const failures: Record<string, number> = {}
     for (let i = 0; !existsSync(stop); i++) {
@@ -139,6 +144,7 @@ const commands: Record<string, () => Promise<unknown>> = {
       }
     }
     await db.close()
+    await ownPool?.end()
     return { acknowledged, failures }
   },
 
