@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import Database from 'better-sqlite3'
 import pg from 'pg'
-import { afterEach, describe, inject } from 'vitest'
+import { afterAll, afterEach, describe, inject } from 'vitest'
 import { defineDriver, type DriverFactory, memoryDriver, postgresDriver, Valkeyrie, type ValkeyrieOptions } from '../../src/index.js'
 import { tempDbPath } from './open-test-db.js'
 
@@ -117,9 +117,14 @@ export function postgresUrl(): string {
 }
 
 let admin: pg.Pool | undefined
+afterAll(async () => {
+  await admin?.end()
+  admin = undefined
+})
+
 /** A small pool on the run's server for the tests' own SQL (creating and dropping schemas, reading rows). */
 export function postgresAdmin(): pg.Pool {
-  admin ??= new pg.Pool({ connectionString: postgresUrl(), max: 2, options: '-c lock_timeout=10s' })
+  admin ??= new pg.Pool({ connectionString: postgresUrl(), max: 2, allowExitOnIdle: true, options: '-c lock_timeout=10s' })
   return admin
 }
 
