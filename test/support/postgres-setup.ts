@@ -46,7 +46,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   const bin = findServerBin()
   if (!bin) {
-    const where = process.env[BIN_VARIABLE] ?? 'on PATH or in /usr/lib/postgresql/<version>/bin'
+    const where = process.env[BIN_VARIABLE] ? `in ${process.env[BIN_VARIABLE]} (${BIN_VARIABLE})` : 'on PATH or in /usr/lib/postgresql/<version>/bin'
     return skip(`no ${URL_VARIABLE}, and no PostgreSQL server binaries (initdb, pg_ctl) ${where}`)
   }
   let server: ThrowawayServer
