@@ -18,10 +18,14 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    // The fault suite is slower and runs on its own: npm run test:faults (vitest.faults.config.ts).
-    exclude: ['test/faults/**', '**/node_modules/**'],
+    // The fault suite and the Postgres multi-process suite are slower and run on their own: npm run test:faults
+    // (vitest.faults.config.ts) and npm run test:postgres (vitest.postgres.config.ts).
+    exclude: ['test/faults/**', 'test/postgres/**', '**/node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // A PostgreSQL server for the Postgres row of the backend matrix (test/support/backends.ts): the URL in
+    // VALKEYRIE_TEST_POSTGRES_URL, else a throwaway server from the installed binaries, else those tests skip.
+    globalSetup: ['test/support/postgres-setup.ts'],
     typecheck: {
       enabled: true,
       include: ['test/types/**/*.test-d.ts'],

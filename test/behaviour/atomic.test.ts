@@ -1,13 +1,13 @@
-import { describe, expect, it } from 'vitest'
-import { KvU64 } from '../../src/index.js'
-import { openTestDb } from '../support/open-test-db.js'
+import { expect, it } from 'vitest'
+import { KvU64, type Valkeyrie } from '../../src/index.js'
+import { describeBackends } from '../support/backends.js'
 
-const u64 = async (db: Awaited<ReturnType<typeof openTestDb>>, key: unknown[]) =>
+const u64 = async (db: Valkeyrie, key: unknown[]) =>
   ((await db.get<KvU64>(key as never)).value as KvU64 | null)?.value
 
-describe('atomic', () => {
+describeBackends('atomic', (backend) => {
   it('applies several mutations under one versionstamp', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['users', 'user3'], 'old')
     const result = await db.atomic()
       .set(['users', 'user1'], { name: 'John' })
@@ -23,7 +23,7 @@ describe('atomic', () => {
   })
 
   it('fails a check on a changed versionstamp and applies nothing', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const first = await db.set(['counter'], 1)
     await db.set(['counter'], 2)
     const result = await db.atomic()
@@ -37,14 +37,14 @@ describe('atomic', () => {
   })
 
   it('treats a null versionstamp check as "must not exist"', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     expect((await db.atomic().check({ key: ['k'], versionstamp: null }).set(['k'], 1).commit()).ok).toBe(true)
     expect((await db.atomic().check({ key: ['k'], versionstamp: null }).set(['k'], 2).commit()).ok).toBe(false)
     expect((await db.get(['k'])).value).toBe(1)
   })
 
   it('passes a check with the current versionstamp (the documented check-and-set)', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['counter'], 0)
     const entry = await db.get<number>(['counter'])
     const result = await db.atomic()
@@ -56,7 +56,7 @@ describe('atomic', () => {
   })
 
   it('consumes no versionstamp for a failed check', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const a = await db.set(['a'], 1)
     await db.atomic().check({ key: ['a'], versionstamp: null }).set(['a'], 2).commit()
     const b = await db.set(['b'], 1)
@@ -64,7 +64,7 @@ describe('atomic', () => {
   })
 
   it('sums, mins and maxes KvU64 values as documented', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['counter'], new KvU64(0n))
     await db.atomic().sum(['counter'], new KvU64(1n)).commit()
     expect(await u64(db, ['counter'])).toBe(1n)
@@ -77,13 +77,13 @@ describe('atomic', () => {
   })
 
   it('gives a missing key the operand for sum, min and max', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.atomic().sum(['s'], 7n).min(['mi'], 8n).max(['ma'], new KvU64(9n)).commit()
     expect([await u64(db, ['s']), await u64(db, ['mi']), await u64(db, ['ma'])]).toEqual([7n, 8n, 9n])
   })
 
   it('wraps sum modulo 2^64 and decrements with a negative bigint', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['c'], new KvU64(2n ** 64n - 1n))
     await db.atomic().sum(['c'], 2n).commit()
     expect(await u64(db, ['c'])).toBe(1n)
@@ -98,7 +98,7 @@ describe('atomic', () => {
   })
 
   it('rejects sum on a value that is not a KvU64 and applies nothing of the commit', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['n'], 5)
     await expect(db.atomic().set(['side'], 1).sum(['n'], 1n).commit()).rejects.toThrow(TypeError)
     expect((await db.get(['side'])).value).toBeNull()
@@ -107,14 +107,14 @@ describe('atomic', () => {
   })
 
   it('rejects bad operands', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await expect(db.atomic().sum(['a'], 1 as never).commit()).rejects.toThrow(TypeError)
     await expect(db.atomic().min(['a'], -1n).commit()).rejects.toThrow(RangeError)
     await expect(db.atomic().sum(['a'], 2n ** 64n).commit()).rejects.toThrow(RangeError)
   })
 
   it('lets later mutations see earlier ones of the same commit', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.atomic().set(['c'], new KvU64(10n)).sum(['c'], 5n).commit()
     expect(await u64(db, ['c'])).toBe(15n)
     await db.atomic().delete(['c']).sum(['c'], 1n).commit()
@@ -124,7 +124,7 @@ describe('atomic', () => {
   })
 
   it('supports mutate() and executeAtomicOperation() with the same validation as commit()', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const result = await db.atomic()
       .mutate({ type: 'set', key: ['m', 1], value: 'one' }, { type: 'sum', key: ['m', 'n'], value: new KvU64(2n) })
       .commit()
@@ -142,7 +142,7 @@ describe('atomic', () => {
   })
 
   it('enforces the per-commit limits with RangeErrors', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const checks = Array.from({ length: 101 }, (_, i) => ({ key: ['c', i], versionstamp: null }))
     await expect(db.atomic().check(...checks).commit()).rejects.toThrow(/Too many checks \(max 100\): received 101/)
     const op = db.atomic()
@@ -158,7 +158,7 @@ describe('atomic', () => {
   })
 
   it('accepts exactly the limits', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const op = db.atomic()
     for (let i = 0; i < 100; i++) op.check({ key: ['c', i], versionstamp: null })
     for (let i = 0; i < 1000; i++) op.set(['m', i], i)
@@ -167,7 +167,7 @@ describe('atomic', () => {
 
   it('sets expiry inside an atomic operation', async () => {
     let now = 1_000_000
-    const db = await openTestDb(undefined, { clock: () => now })
+    const db = await backend.open({ clock: () => now })
     await db.atomic().set(['session', 'token456'], 'def456', { expireIn: 60 * 1000 }).commit()
     expect((await db.get(['session', 'token456'])).value).toBe('def456')
     now += 60 * 1000
@@ -175,9 +175,9 @@ describe('atomic', () => {
   })
 })
 
-describe('concurrent commits on one instance', () => {
+describeBackends('concurrent commits on one instance', (backend) => {
   it('never loses an update: 100 overlapping sums end at exactly 100', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const results = await Promise.all(Array.from({ length: 100 }, () => db.atomic().sum(['hits'], 1n).commit()))
     expect(results.every((r) => r.ok)).toBe(true)
     expect(await u64(db, ['hits'])).toBe(100n)
@@ -185,7 +185,7 @@ describe('concurrent commits on one instance', () => {
   })
 
   it('gives overlapping check-and-sets the results of running them one by one', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const { versionstamp } = await db.set(['slot'], 'free')
     // All ten read the same versionstamp; exactly one may win.
     const results = await Promise.all(
@@ -197,7 +197,7 @@ describe('concurrent commits on one instance', () => {
   })
 
   it('keeps a failing commit in a group from affecting the others', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['text'], 'not a number')
     const [good1, bad, good2] = await Promise.allSettled([
       db.atomic().sum(['n'], 1n).commit(),

@@ -14,11 +14,12 @@ import {
   type KvKey,
 } from '../../src/index.js'
 import { openTestDb, rejection, tempDbPath } from '../support/open-test-db.js'
+import { describeBackends } from '../support/backends.js'
 
 const User = z.object({ name: z.string(), email: z.email(), age: z.number().int().default(0) })
 const Post = z.object({ author: z.string(), title: z.string().min(1), tags: z.array(z.string()).default([]) })
 
-type Db = Awaited<ReturnType<typeof openTestDb>>
+type Db = Valkeyrie
 
 const usersOf = (db: Db) => db.collection(['users'], User, { indexes: { email: { on: (u) => u.email, unique: true } } })
 const postsOf = (db: Db) => db.collection(['posts'], Post, { indexes: { author: (p) => p.author } })
@@ -44,9 +45,9 @@ const asyncLength: StandardSchemaV1<string, number> = {
   },
 }
 
-describe('collection: records', () => {
+describeBackends('collection: records', (backend) => {
   it('stores the schema output at [...prefix, id], a plain entry db.get reads too', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = db.collection(['users'], User)
     const result = await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
     expect(result.ok).toBe(true)
@@ -62,13 +63,13 @@ describe('collection: records', () => {
   })
 
   it('returns an entry with null value and versionstamp for a missing id', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = db.collection(['users'], User)
     expect(await users.get('nobody')).toEqual({ id: 'nobody', key: ['users', 'nobody'], value: null, versionstamp: null })
   })
 
   it('reads several ids in the order asked with getMany', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = db.collection(['users'], User)
     await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
     await users.set('bob', { name: 'Bob', email: 'bob@example.com', age: 40 })
@@ -78,7 +79,7 @@ describe('collection: records', () => {
   })
 
   it('deletes a record, whether or not it exists', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = db.collection(['users'], User)
     await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
     expect(await users.delete('ada')).toBeUndefined()
@@ -88,7 +89,7 @@ describe('collection: records', () => {
 
   it('expires a record set with expireIn', async () => {
     let now = 1_000_000
-    const db = await openTestDb(undefined, { clock: () => now })
+    const db = await backend.open({ clock: () => now })
     const sessions = db.collection(['sessions'], z.object({ user: z.string() }))
     await sessions.set('s1', { user: 'ada' }, { expireIn: 1000 })
     expect((await sessions.get('s1')).value).toEqual({ user: 'ada' })
@@ -98,7 +99,7 @@ describe('collection: records', () => {
   })
 
   it('takes ids of several parts with idParts', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const comments = db.collection(['comments'], z.object({ text: z.string() }), { idParts: 2 })
     await comments.set(['post1', 2], { text: 'second' })
     await comments.set(['post1', 1], { text: 'first' })
@@ -112,7 +113,7 @@ describe('collection: records', () => {
   })
 
   it('throws TypeError for caller mistakes before any I/O', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = db.collection(['users'], User)
     expect(() => db.collection([], User)).toThrow(/collection prefix must have at least one part/)
     expect(() => db.collection('users' as never, User)).toThrow(TypeError)
@@ -135,7 +136,7 @@ describe('collection: records', () => {
   })
 
   it('throws TypeError naming an unknown per-call option, before any I/O', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     const posts = postsOf(db)
     const ada = { name: 'Ada', email: 'ada@example.com' }
@@ -155,7 +156,7 @@ describe('collection: records', () => {
   })
 
   it('rejects calls after close with DatabaseClosedError', async () => {
-    const db = await Valkeyrie.open()
+    const db = await backend.create().openOwn()
     const users = db.collection(['users'], User)
     await db.close()
     await expect(users.get('ada')).rejects.toThrow(/database is closed/)
@@ -164,9 +165,9 @@ describe('collection: records', () => {
   })
 })
 
-describe('collection: list', () => {
+describeBackends('collection: list', (backend) => {
   it('lists records in id order with decoded ids, limit, cursor and reverse', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const items = db.collection(['items'], z.object({ n: z.number() }))
     for (let i = 0; i < 25; i++) await items.set(i, { n: i })
     const all = await Array.fromAsync(items.list())
@@ -185,7 +186,7 @@ describe('collection: list', () => {
   })
 
   it('passes over keys under the prefix that are not records, and never meets index entries', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
     await db.set(['users', 'ada', 'settings'], { theme: 'dark' })
@@ -199,7 +200,7 @@ describe('collection: list', () => {
   })
 
   it('keeps a cursor that resumes after the last entry returned', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const items = db.collection(['items'], z.number())
     for (const id of ['a', 'b', 'c', 'd']) await items.set(id, 1)
     const iterator = items.list()
@@ -211,9 +212,9 @@ describe('collection: list', () => {
   })
 })
 
-describe('collection: validation', () => {
+describeBackends('collection: validation', (backend) => {
   it('rejects an invalid value with ValidationError carrying the key and the issues, and writes nothing', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     const error = await rejection(users.set('ada', { name: 'Ada', email: 'not an email' }))
     expect(error).toBeInstanceOf(ValidationError)
@@ -230,7 +231,7 @@ describe('collection: validation', () => {
   })
 
   it('validates with async zod schemas', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const taken = new Set(['root'])
     const Account = z.object({
       login: z.string().refine(async (login) => {
@@ -248,7 +249,7 @@ describe('collection: validation', () => {
   })
 
   it('works with any Standard Schema, storing its output', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const lengths = db.collection(['lengths'], asyncLength)
     await lengths.set('hello', 'hello')
     expect((await lengths.get('hello')).value).toBe(5)
@@ -258,7 +259,7 @@ describe('collection: validation', () => {
   })
 
   it('trusts stored values on read unless asked to validate them', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['users', 'old'], { name: 'Old', email: 'not an email' })
     await db.set(['users', 'legacy'], { name: 'Legacy', email: 'legacy@example.com' })
     const trusting = db.collection(['users'], User)
@@ -279,9 +280,9 @@ describe('collection: validation', () => {
   })
 })
 
-describe('collection: atomic', () => {
+describeBackends('collection: atomic', (backend) => {
   it('commits validated writes over two collections together, under one versionstamp', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     const posts = postsOf(db)
     const op = db.atomic()
@@ -299,7 +300,7 @@ describe('collection: atomic', () => {
   })
 
   it('applies nothing when one value of the commit is invalid, with sync or async schemas', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     const lengths = db.collection(['lengths'], asyncLength)
     const op = db.atomic().set(['plain'], 1)
@@ -317,7 +318,7 @@ describe('collection: atomic', () => {
   })
 
   it('fails on a collection check like any check, and applies nothing', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     const posts = postsOf(db)
     const { versionstamp } = await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
@@ -337,7 +338,7 @@ describe('collection: atomic', () => {
   })
 
   it('rejects a taken unique value inside an atomic and applies nothing', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     const posts = postsOf(db)
     await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
@@ -350,7 +351,7 @@ describe('collection: atomic', () => {
   })
 
   it('sees its own earlier writes: a unique value moves within one commit, and cannot be taken twice', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
     const moved = await users
@@ -371,7 +372,7 @@ describe('collection: atomic', () => {
   })
 
   it('keeps the order of mutations with plain ones of the same operation', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const counters = db.collection(['counters'], z.number())
     const op = db.atomic().set(['counters', 'a'], 'raw')
     counters.in(op).set('a', 1).set('b', 2)
@@ -382,7 +383,7 @@ describe('collection: atomic', () => {
   })
 
   it('does not leave an unhandled rejection for an operation never committed', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     users.in(db.atomic()).set('ada', { name: 'Ada', email: 'nope' })
     await new Promise((resolve) => setTimeout(resolve, 10))
@@ -390,9 +391,9 @@ describe('collection: atomic', () => {
   })
 })
 
-describe('collection: indexes', () => {
+describeBackends('collection: indexes', (backend) => {
   it('finds a record by a unique index, and rejects a second record with the same value', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
     const found = await users.findBy('email', 'ada@example.com')
@@ -418,7 +419,7 @@ describe('collection: indexes', () => {
   })
 
   it('keeps index entries at the documented keys', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     const posts = postsOf(db)
     await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
@@ -430,7 +431,7 @@ describe('collection: indexes', () => {
   })
 
   it('moves index entries when a record changes, and frees the old values', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     const posts = postsOf(db)
     await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
@@ -452,7 +453,7 @@ describe('collection: indexes', () => {
   })
 
   it('removes index entries with the record on delete', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     const posts = postsOf(db)
     await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
@@ -466,7 +467,7 @@ describe('collection: indexes', () => {
   })
 
   it('leaves out records whose index function returns null or undefined', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const people = db.collection(['people'], z.object({ name: z.string(), phone: z.string().optional() }), {
       indexes: { phone: { on: (p) => p.phone, unique: true } },
     })
@@ -480,7 +481,7 @@ describe('collection: indexes', () => {
   })
 
   it('lists by a non-unique index with limit, cursor and reverse', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const posts = postsOf(db)
     for (let i = 0; i < 25; i++) await posts.set(`p${String(i).padStart(2, '0')}`, { author: i % 2 ? 'ada' : 'bob', title: `#${i}` })
     const ada = await Array.fromAsync(posts.listBy('author', 'ada'))
@@ -496,7 +497,7 @@ describe('collection: indexes', () => {
   })
 
   it('ignores stale index entries on read and takes them over on write', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     const posts = postsOf(db)
     await users.set('ada', { name: 'Ada', email: 'ada@example.com' })
@@ -512,7 +513,7 @@ describe('collection: indexes', () => {
 
   it('expires index entries with their record', async () => {
     let now = 1_000_000
-    const db = await openTestDb(undefined, { clock: () => now })
+    const db = await backend.open({ clock: () => now })
     const users = usersOf(db)
     await users.set('ada', { name: 'Ada', email: 'ada@example.com' }, { expireIn: 500 })
     expect((await users.findBy('email', 'ada@example.com'))?.id).toBe('ada')
@@ -524,7 +525,7 @@ describe('collection: indexes', () => {
   })
 
   it('uses indexPrefix for index entries when given', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = db.collection(['users'], User, {
       indexPrefix: ['idx', 'u'],
       indexes: { email: { on: (u) => u.email, unique: true } },
@@ -534,7 +535,7 @@ describe('collection: indexes', () => {
   })
 
   it('rejects misuse of indexes with TypeError', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     const posts = postsOf(db)
     await expect(users.findBy('missing' as never, 'x' as never)).rejects.toThrow(/no index named "missing"/)
@@ -547,7 +548,7 @@ describe('collection: indexes', () => {
   })
 })
 
-describe('collection: nested prefixes', () => {
+describeBackends('collection: nested prefixes', (backend) => {
   // A parent ['users'] whose index "team" has the value "email", and a child collection at ['users', 'team'] with a
   // unique email index: under a layout of ['__index', ...prefix, name, value, ...id] both write the same keys.
   const Member = z.object({ team: z.string(), handle: z.string() })
@@ -556,7 +557,7 @@ describe('collection: nested prefixes', () => {
     db.collection(['users', 'team'], User, { indexes: { email: { on: (u) => u.email, unique: true } } })
 
   it('keeps a child collection\'s unique entries whatever its parent writes', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const parent = parentOf(db)
     const child = childOf(db)
     await child.set('ada', { name: 'Ada', email: 'ada@example.com' })
@@ -570,7 +571,7 @@ describe('collection: nested prefixes', () => {
   })
 
   it('keeps a parent\'s entries whatever a child collection writes', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const parent = parentOf(db)
     const child = childOf(db)
     await parent.set('ada@example.com', { team: 'email', handle: 'ada' })
@@ -580,6 +581,7 @@ describe('collection: nested prefixes', () => {
   })
 })
 
+// Counts the calls of a wrapped SQLite driver: about when I/O happens, not about a backend.
 describe('collection: oversized keys', () => {
   /** SQLite through the driver interface, counting every call to the storage once `counting` is set. */
   function countingSqlite() {
@@ -632,9 +634,9 @@ describe('collection: oversized keys', () => {
   })
 })
 
-describe('collection: concurrent writers', () => {
+describeBackends('collection: concurrent writers', (backend) => {
   it('lets exactly one of many overlapping writers take a unique value', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     const results = await Promise.allSettled(
       Array.from({ length: 50 }, (_, i) => users.set(`u${i}`, { name: `User ${i}`, email: 'same@example.com' })),
@@ -649,7 +651,7 @@ describe('collection: concurrent writers', () => {
   })
 
   it('keeps indexes consistent under overlapping updates of one record', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const users = usersOf(db)
     const posts = postsOf(db)
     await Promise.all([
@@ -665,10 +667,10 @@ describe('collection: concurrent writers', () => {
     ])
   })
 
-  it('lets one writer win across two connections to one file', async () => {
-    const path = tempDbPath()
-    const first = await openTestDb(path)
-    const second = await openTestDb(path)
+  if (backend.persistent) it('lets one writer win across two connections to one database', async () => {
+    const place = backend.create()
+    const first = await place.open()
+    const second = await place.open()
     const a = usersOf(first)
     const b = usersOf(second)
     const results = await Promise.allSettled(
@@ -684,7 +686,7 @@ describe('collection: concurrent writers', () => {
   })
 
   it('gives up with WriteConflictError when concurrent writes never stop', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     // The index function rewrites the record behind the collection's back each time it runs: every commit conflicts.
     const flaky = db.collection(['flaky'], z.object({ v: z.number() }), {
       indexes: {

@@ -3,13 +3,14 @@
  * checked by name, and commit errors speak the caller's words: the key for a plain set or delete, the mutation
  * index and key for an atomic commit.
  */
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { KvU64 } from '../../src/index.js'
-import { openTestDb, rejection } from '../support/open-test-db.js'
+import { rejection } from '../support/open-test-db.js'
+import { describeBackends } from '../support/backends.js'
 
-describe('raw mutations', () => {
+describeBackends('raw mutations', (backend) => {
   it('refuses a set without a value property, and stores an explicit undefined', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const error = await rejection(db.atomic().mutate({ key: ['a'], type: 'set' } as never).commit())
     expect(error).toBeInstanceOf(TypeError)
     expect(error.message).toBe('mutation 0 (set ["a"]): a set mutation needs a value property')
@@ -22,7 +23,7 @@ describe('raw mutations', () => {
   })
 
   it('refuses a delete with a value and deletes nothing', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['a'], 1)
     const error = await rejection(db.atomic().mutate({ key: ['a'], type: 'delete', value: 5 } as never).commit())
     expect(error).toBeInstanceOf(TypeError)
@@ -31,7 +32,7 @@ describe('raw mutations', () => {
   })
 
   it('refuses sum, min and max without a value, and expireIn on anything but set', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     for (const type of ['sum', 'min', 'max'] as const) {
       const missing = await rejection(db.atomic().mutate({ key: ['n'], type } as never).commit())
       expect(missing).toBeInstanceOf(TypeError)
@@ -46,7 +47,7 @@ describe('raw mutations', () => {
   })
 
   it('refuses unknown mutation properties, naming them', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const error = await rejection(
       db.atomic().set(['ok'], 1).mutate({ key: ['a'], type: 'set', value: 1, expiresIn: 10 } as never).commit(),
     )
@@ -56,7 +57,7 @@ describe('raw mutations', () => {
   })
 
   it('validates executeAtomicOperation the same way', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await expect(db.executeAtomicOperation([], [{ key: ['a'], type: 'set' } as never])).rejects.toThrow(TypeError)
     await expect(db.executeAtomicOperation([], [{ key: ['a'], type: 'delete', value: 1 } as never])).rejects.toThrow(
       'a delete mutation takes no value',
@@ -68,14 +69,14 @@ describe('raw mutations', () => {
   })
 
   it('refuses a check without a versionstamp property', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const missing = await rejection(db.atomic().check({ key: ['a'] } as never).commit())
     expect(missing).toBeInstanceOf(TypeError)
     expect(missing.message).toBe('check 0 (["a"]): a check needs a versionstamp property (null: the key must not exist)')
   })
 
   it('takes the entry get returned as a check, as Deno code writes it', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['a'], 1)
     const entry = await db.get(['a'])
     expect((await db.atomic().check(entry).set(['a'], 2).commit()).ok).toBe(true)
@@ -86,9 +87,9 @@ describe('raw mutations', () => {
   })
 })
 
-describe('set options', () => {
+describeBackends('set options', (backend) => {
   it('refuses unknown options of db.set, naming them', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const error = await rejection(db.set(['a'], 1, { expiresIn: 1000 } as never))
     expect(error).toBeInstanceOf(TypeError)
     expect(error.message).toBe('unknown set option "expiresIn"')
@@ -98,15 +99,15 @@ describe('set options', () => {
   })
 
   it('refuses unknown options of atomic().set at once, naming them', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     expect(() => db.atomic().set(['a'], 1, { expiresIn: 1000 } as never)).toThrow(new TypeError('unknown set option "expiresIn"'))
     expect(() => db.atomic().set(['a'], 1, 5 as never)).toThrow(TypeError)
   })
 })
 
-describe('commit error messages', () => {
+describeBackends('commit error messages', (backend) => {
   it('names the key, not a mutation number, for a plain set or delete', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     expect((await rejection(db.set(5 as never, 1))).message).toBe('key must be an array of key parts: received 5')
     expect((await rejection(db.delete([] as never))).message).toBe('key must have at least one part')
     expect((await rejection(db.set(['a'], () => 1))).message).not.toMatch(/mutation/)
@@ -116,7 +117,7 @@ describe('commit error messages', () => {
   })
 
   it('names the mutation index and the key in an atomic commit', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const big = await rejection(db.atomic().set(['a'], 1).set(['b', 2], new Uint8Array(70_000)).commit())
     expect(big).toBeInstanceOf(RangeError)
     expect(big.message).toMatch(/^mutation 1 \(set \["b", 2\]\): Value too large \(max 65536 bytes\): received 700\d\d$/)
@@ -130,7 +131,7 @@ describe('commit error messages', () => {
   })
 
   it('names the mutation index and the key when a sum meets a value that is not a KvU64', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['text'], 'hello')
     const error = await rejection(db.atomic().set(['a'], 1).sum(['text'], 1n).commit())
     expect(error).toBeInstanceOf(TypeError)
@@ -138,7 +139,7 @@ describe('commit error messages', () => {
   })
 
   it('names the check index and key for a bad check versionstamp', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const error = await rejection(db.atomic().check({ key: ['a'], versionstamp: 'abc' }).commit())
     expect(error.message).toBe('check 0 (["a"]): versionstamp must be null or 20 lowercase hex digits: received "abc"')
   })

@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3'
 import { serialize as v8Serialize } from 'node:v8'
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import {
   CorruptValueError,
   jsonSerializer,
@@ -13,29 +12,31 @@ import {
 import { bsonSerializer } from '../../src/serializers/bson.js'
 import { cborXSerializer } from '../../src/serializers/cbor-x.js'
 import { msgpackrSerializer } from '../../src/serializers/msgpackr.js'
-import { openTestDb, rejection, tempDbPath } from '../support/open-test-db.js'
+import { type Backend, describeBackends, type RawRows } from '../support/backends.js'
+import { rejection } from '../support/open-test-db.js'
 
 const SERIALIZERS: Serializer[] = [v8Serializer, jsonSerializer, bsonSerializer, msgpackrSerializer, cborXSerializer]
 const MARKER = { marker: 'to be corrupted', list: [1, 2, 3] }
 
-/** Writes ['a'], ['b'] (then overwritten in the file by `corrupt`) and ['c'], and reopens the file. */
-async function withCorruptB(serializer: Serializer, corrupt: (raw: Database.Database, marker: Buffer) => void) {
-  const path = tempDbPath()
-  const db = await openTestDb(path, { serializer })
+/** Writes ['a'], ['b'] (then overwritten in the kv table by `corrupt`) and ['c'], and reopens the database. */
+async function corruptB(
+  backend: Backend,
+  serializer: Serializer,
+  corrupt: (raw: RawRows, marker: Buffer) => Promise<void>,
+): Promise<Valkeyrie> {
+  const place = backend.create()
+  const db = await place.openOwn({ serializer })
   await db.set(['a'], 'first')
   await db.set(['b'], MARKER)
   await db.set(['c'], 'third')
   await db.close()
-  const raw = new Database(path)
   const marker = Buffer.from(serializer.serialize(MARKER))
-  corrupt(raw, marker)
-  raw.close()
-  return openTestDb(path, { serializer })
+  await corrupt(place.raw as RawRows, marker)
+  return place.open({ serializer })
 }
 
-const setRow = (raw: Database.Database, marker: Buffer, value: Buffer, encoding = 1) => {
-  const changed = raw.prepare('UPDATE kv SET value = ?, encoding = ? WHERE value = ?').run(value, encoding, marker).changes
-  expect(changed).toBe(1)
+const setRow = async (raw: RawRows, marker: Buffer, value: Buffer, encoding = 1) => {
+  expect(await raw.replaceValue(marker, value, encoding)).toBe(1)
 }
 
 async function expectCorruptB(db: Valkeyrie, cause: RegExp | (new (...args: never[]) => Error)) {
@@ -52,7 +53,10 @@ async function expectCorruptB(db: Valkeyrie, cause: RegExp | (new (...args: neve
   expect((many as CorruptValueError).key).toEqual(['b'])
 }
 
-describe('corrupt stored values', () => {
+describeBackends('corrupt stored values', (backend) => {
+  const withCorruptB = (serializer: Serializer, corrupt: (raw: RawRows, marker: Buffer) => Promise<void>) =>
+    corruptB(backend, serializer, corrupt)
+
   for (const serializer of SERIALIZERS) {
     it(`${serializer.name}: a truncated value is a CorruptValueError naming the key, and the key can be deleted`, async () => {
       const db = await withCorruptB(serializer, (raw, marker) => setRow(raw, marker, marker.subarray(0, marker.length - 3)))
@@ -130,7 +134,7 @@ describe('corrupt stored values', () => {
   })
 
   it('a good KvU64 still reads back', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['n'], new KvU64(7n))
     expect(((await db.get(['n'])).value as KvU64).value).toBe(7n)
   })
@@ -190,4 +194,4 @@ describe('corrupt stored values', () => {
       expect(performance.now() - started, hex).toBeLessThan(1000)
     }
   })
-})
+}, (backend) => backend.rows)

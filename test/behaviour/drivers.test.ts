@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { defineDriver, type DriverEntry, type KvDriver, memoryDriver, OpenError, sqliteDriver, StorageError, Valkeyrie, ValkeyrieError } from '../../src/index.js'
 import { MemoryDriver } from '../../src/storage/memory.js'
 import { driverContract } from '../../src/testing/index.js'
+import { postgres, postgresContractDriver } from '../support/backends.js'
 import { openTestDb, rejection, tempDbPath } from '../support/open-test-db.js'
 import { wrappedSqliteDriver } from '../support/wrapped-sqlite.js'
 
@@ -40,6 +41,8 @@ describe('sqliteDriver (through the driver adapter)', () =>
   driverContract({ driver: sqliteThroughAdapter, describe, it, persistent: true }))
 describe('memoryDriver', () => driverContract({ driver: memoryDriver, describe, it }))
 describe('the minimal driver of the storage docs', () => driverContract({ driver: mapDriver, describe, it }))
+describe.skipIf(postgres.unavailable !== undefined)('postgresDriver (a schema per contract path)', () =>
+  driverContract({ driver: postgresContractDriver, describe, it, persistent: true }))
 
 /** A memory driver whose `set` fails on chosen calls. */
 class FailingDriver extends MemoryDriver {

@@ -2,7 +2,11 @@ import { spawn } from 'node:child_process'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { KvU64 } from '../../src/index.js'
+import { type Place, describeBackends } from '../support/backends.js'
 import { openTestDb, tempDbPath } from '../support/open-test-db.js'
+
+/** The kv table's row count, expired rows included. */
+const rows = (place: Place): Promise<number> => (place.raw as NonNullable<Place['raw']>).count()
 
 const rowCount = (path: string): number => {
   const raw = new Database(path, { readonly: true })
@@ -31,10 +35,10 @@ function holdWriteLock(path: string, ms: number): { locked: Promise<void>; done:
   return { locked, done }
 }
 
-describe('expiry', () => {
+describeBackends('expiry', (backend) => {
   it('hides an entry from every read from the moment it expires, and not before', async () => {
     let now = 1_000_000
-    const db = await openTestDb(undefined, { clock: () => now })
+    const db = await backend.open({ clock: () => now })
     await db.set(['session', 'token123'], 'abc123', { expireIn: 60 * 1000 })
     await db.set(['session', 'keep'], 'forever')
     now += 60 * 1000 - 1
@@ -47,7 +51,7 @@ describe('expiry', () => {
 
   it('treats an expired entry as absent for checks and sums', async () => {
     let now = 1_000_000
-    const db = await openTestDb(undefined, { clock: () => now })
+    const db = await backend.open({ clock: () => now })
     await db.set(['k'], 'x', { expireIn: 10 })
     now += 10
     expect((await db.atomic().check({ key: ['k'], versionstamp: null }).set(['k'], 'y').commit()).ok).toBe(true)
@@ -55,50 +59,120 @@ describe('expiry', () => {
   })
 
   it('expires at once with expireIn 0', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['gone'], 1, { expireIn: 0 })
     expect((await db.get(['gone'])).value).toBeNull()
   })
 
   it('clears expiry when a key is written again without expireIn', async () => {
     let now = 1_000_000
-    const db = await openTestDb(undefined, { clock: () => now })
+    const db = await backend.open({ clock: () => now })
     await db.set(['k'], 1, { expireIn: 10 })
     await db.set(['k'], 2)
     now += 1000
     expect((await db.get(['k'])).value).toBe(2)
   })
 
-  it('deletes expired rows with cleanup() and leaves live ones', async () => {
+  if (backend.rows) it('deletes expired rows with cleanup() and leaves live ones', async () => {
     let now = 1_000_000
-    const path = tempDbPath()
-    const db = await openTestDb(path, { clock: () => now, sweepInterval: 0 })
+    const place = backend.create()
+    const db = await place.open({ clock: () => now, sweepInterval: 0 })
     for (let i = 0; i < 2500; i++) await db.atomic().set(['e', i], i, { expireIn: 100 }).commit()
     await db.set(['live'], 1, { expireIn: 10_000 })
     await db.set(['forever'], 1)
-    expect(rowCount(path)).toBe(2502)
+    expect(await rows(place)).toBe(2502)
     await db.cleanup()
-    expect(rowCount(path)).toBe(2502) // nothing is deleted before its time
+    expect(await rows(place)).toBe(2502) // nothing is deleted before its time
     now += 100
     await db.cleanup()
-    expect(rowCount(path)).toBe(2)
+    expect(await rows(place)).toBe(2)
   })
 
-  it('deletes an expired row a read finds with the next commit, never with a write of its own', async () => {
+  if (backend.rows) it('deletes an expired row a read finds with the next commit, never with a write of its own', async () => {
     let now = 1_000_000
-    const path = tempDbPath()
-    const db = await openTestDb(path, { clock: () => now, sweepInterval: 0 })
+    const place = backend.create()
+    const db = await place.open({ clock: () => now, sweepInterval: 0 })
     await db.set(['a'], 1, { expireIn: 5 })
     await db.set(['b'], 1, { expireIn: 5 })
     now += 5
     await db.get(['a'])
     await Array.fromAsync(db.list({ prefix: [] }))
     await new Promise((resolve) => setTimeout(resolve, 20))
-    expect(rowCount(path)).toBe(2)
+    expect(await rows(place)).toBe(2)
     await db.set(['other'], 1)
-    expect(rowCount(path)).toBe(1)
+    expect(await rows(place)).toBe(1)
   })
 
+  if (backend.rows) it('sweeps expired rows in the background on a timer', async () => {
+    const place = backend.create()
+    const db = await place.open({ sweepInterval: 20 })
+    await db.set(['a'], 1, { expireIn: 1 })
+    await db.set(['b'], 1)
+    const deadline = Date.now() + 5000
+    while (await rows(place) !== 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(await rows(place)).toBe(1)
+  })
+  if (backend.rows) it('keeps up with a backlog: one sweep deletes every expired row, a batch per transaction', async () => {
+    let now = 1_000_000
+    const place = backend.create()
+    const db = await place.open({ clock: () => now, sweepInterval: 1000 })
+    await Promise.all(
+      Array.from({ length: 20 }, (_, c) => {
+        const op = db.atomic()
+        for (let i = 0; i < 1000; i++) op.set(['e', c, i], i, { expireIn: 1000 })
+        return op.commit()
+      }),
+    )
+    await db.set(['live'], 1)
+    expect(await rows(place)).toBe(20_001)
+    now += 1000
+    // Three intervals at most: one batch per interval would have deleted at most 3,000 of the 20,000 rows.
+    const deadline = Date.now() + 3000
+    while (await rows(place) !== 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(await rows(place)).toBe(1)
+  })
+
+  if (backend.rows) it('stops a running sweep promptly on close', async () => {
+    let now = 1_000_000
+    const place = backend.create()
+    const db = await place.open({ clock: () => now, sweepInterval: 50 })
+    await Promise.all(
+      Array.from({ length: 50 }, (_, c) => {
+        const op = db.atomic()
+        for (let i = 0; i < 1000; i++) op.set(['e', c, i], i, { expireIn: 10 })
+        return op.commit()
+      }),
+    )
+    now += 10
+    const deadline = Date.now() + 5000
+    while (await rows(place) === 50_000 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve))
+    const started = performance.now()
+    await db.close()
+    expect(performance.now() - started).toBeLessThan(1000)
+    const left = await rows(place)
+    expect(left).toBeGreaterThan(0)
+    expect(left).toBeLessThan(50_000)
+    expect(left % 1000).toBe(0)
+  })
+
+  it('keeps the expiry of a counter through sum, min and max (the rate-limit pattern)', async () => {
+    let now = 1_000_000
+    const db = await backend.open({ clock: () => now })
+    await db.set(['hits', 'ada'], new KvU64(0n), { expireIn: 60_000 })
+    await db.atomic().sum(['hits', 'ada'], 1n).commit()
+    await db.atomic().max(['hits', 'ada'], 5n).min(['hits', 'ada'], 3n).commit()
+    now += 59_999
+    expect((await db.get<KvU64>(['hits', 'ada'])).value?.value).toBe(3n)
+    now += 1
+    expect((await db.get(['hits', 'ada'])).value).toBeNull()
+    // An absent (or expired) counter starts from the operand, without expiry.
+    await db.atomic().sum(['hits', 'ada'], 1n).commit()
+    now += 10 ** 9
+    expect((await db.get<KvU64>(['hits', 'ada'])).value?.value).toBe(1n)
+  })
+})
+
+describe('expiry on a SQLite file another process holds locked', () => {
   it('answers a read of an expired key at once while another process holds the write lock', async () => {
     let now = 1_000_000
     const path = tempDbPath()
@@ -129,73 +203,5 @@ describe('expiry', () => {
     // The lock is free again: the next commit deletes the row the read found.
     await db.set(['other'], 1)
     expect(rowCount(path)).toBe(1)
-  })
-
-  it('sweeps expired rows in the background on a timer', async () => {
-    const path = tempDbPath()
-    const db = await openTestDb(path, { sweepInterval: 20 })
-    await db.set(['a'], 1, { expireIn: 1 })
-    await db.set(['b'], 1)
-    const deadline = Date.now() + 5000
-    while (rowCount(path) !== 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
-    expect(rowCount(path)).toBe(1)
-  })
-  it('keeps up with a backlog: one sweep deletes every expired row, a batch per transaction', async () => {
-    let now = 1_000_000
-    const path = tempDbPath()
-    const db = await openTestDb(path, { clock: () => now, sweepInterval: 1000 })
-    await Promise.all(
-      Array.from({ length: 20 }, (_, c) => {
-        const op = db.atomic()
-        for (let i = 0; i < 1000; i++) op.set(['e', c, i], i, { expireIn: 1000 })
-        return op.commit()
-      }),
-    )
-    await db.set(['live'], 1)
-    expect(rowCount(path)).toBe(20_001)
-    now += 1000
-    // Three intervals at most: one batch per interval would have deleted at most 3,000 of the 20,000 rows.
-    const deadline = Date.now() + 3000
-    while (rowCount(path) !== 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(rowCount(path)).toBe(1)
-  })
-
-  it('stops a running sweep promptly on close', async () => {
-    let now = 1_000_000
-    const path = tempDbPath()
-    const db = await openTestDb(path, { clock: () => now, sweepInterval: 50 })
-    await Promise.all(
-      Array.from({ length: 50 }, (_, c) => {
-        const op = db.atomic()
-        for (let i = 0; i < 1000; i++) op.set(['e', c, i], i, { expireIn: 10 })
-        return op.commit()
-      }),
-    )
-    now += 10
-    const deadline = Date.now() + 5000
-    while (rowCount(path) === 50_000 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve))
-    const started = performance.now()
-    await db.close()
-    expect(performance.now() - started).toBeLessThan(1000)
-    const left = rowCount(path)
-    expect(left).toBeGreaterThan(0)
-    expect(left).toBeLessThan(50_000)
-    expect(left % 1000).toBe(0)
-  })
-
-  it('keeps the expiry of a counter through sum, min and max (the rate-limit pattern)', async () => {
-    let now = 1_000_000
-    const db = await openTestDb(undefined, { clock: () => now })
-    await db.set(['hits', 'ada'], new KvU64(0n), { expireIn: 60_000 })
-    await db.atomic().sum(['hits', 'ada'], 1n).commit()
-    await db.atomic().max(['hits', 'ada'], 5n).min(['hits', 'ada'], 3n).commit()
-    now += 59_999
-    expect((await db.get<KvU64>(['hits', 'ada'])).value?.value).toBe(3n)
-    now += 1
-    expect((await db.get(['hits', 'ada'])).value).toBeNull()
-    // An absent (or expired) counter starts from the operand, without expiry.
-    await db.atomic().sum(['hits', 'ada'], 1n).commit()
-    now += 10 ** 9
-    expect((await db.get<KvU64>(['hits', 'ada'])).value?.value).toBe(1n)
   })
 })

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { KvU64, Valkeyrie } from '../../src/index.js'
-import { openTestDb } from '../support/open-test-db.js'
+import { describeBackends } from '../support/backends.js'
 
-describe('get, set, delete', () => {
+describeBackends('get, set, delete', (backend) => {
   it('returns the first versionstamp of a new database as 00000000000000000001', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     expect(await db.set(['key'], 'value')).toEqual({ ok: true, versionstamp: '00000000000000000001' })
   })
 
   it('reads back what was written with its versionstamp', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const { versionstamp } = await db.set(['users', 'user1'], { name: 'John Doe', age: 30 })
     expect(await db.get(['users', 'user1'])).toEqual({
       key: ['users', 'user1'],
@@ -19,12 +19,12 @@ describe('get, set, delete', () => {
   })
 
   it('returns null value and versionstamp for a missing key', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     expect(await db.get(['unknown'])).toEqual({ key: ['unknown'], value: null, versionstamp: null })
   })
 
   it('gives each write a strictly greater versionstamp', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const stamps: string[] = []
     for (let i = 0; i < 20; i++) stamps.push((await db.set(['k', i], i)).versionstamp)
     expect([...stamps].sort()).toEqual(stamps)
@@ -32,7 +32,7 @@ describe('get, set, delete', () => {
   })
 
   it('overwrites a value and deletes it', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['a'], 1)
     await db.set(['a'], 2)
     expect((await db.get(['a'])).value).toBe(2)
@@ -42,7 +42,7 @@ describe('get, set, delete', () => {
   })
 
   it('returns a fresh copy of the value on every read', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const value = { list: [1, 2] }
     await db.set(['v'], value)
     value.list.push(3)
@@ -52,14 +52,14 @@ describe('get, set, delete', () => {
   })
 
   it('stores every key part type and keeps them distinct', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const keys = [['p', 'x'], ['p', 1], ['p', 1n], ['p', true], ['p', false], ['p', new Uint8Array([1])], ['p', -0], ['p', 0]]
     for (const [i, key] of keys.entries()) await db.set(key, i)
     for (const [i, key] of keys.entries()) expect((await db.get(key)).value).toBe(i)
   })
 
   it('reads many keys in request order with getMany', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['users', 'user1'], 'u1')
     await db.set(['settings', 'theme'], 'dark')
     const entries = await db.getMany([['users', 'user1'], ['users', 'user2'], ['settings', 'theme']])
@@ -68,14 +68,14 @@ describe('get, set, delete', () => {
   })
 
   it('rejects getMany with more than 10 keys', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const keys = Array.from({ length: 11 }, (_, i) => ['k', i])
     await expect(db.getMany(keys)).rejects.toThrow(RangeError)
     await expect(db.getMany(keys.slice(0, 10))).resolves.toHaveLength(10)
   })
 
   it('stores KvU64 values and reads them back as KvU64', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['counters', 'visitors'], new KvU64(1000n))
     const entry = await db.get<KvU64>(['counters', 'visitors'])
     expect(entry.value).toBeInstanceOf(KvU64)
@@ -83,16 +83,16 @@ describe('get, set, delete', () => {
   })
 
   it('rejects a KvU64 nested in a value', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await expect(db.set(['stats'], { visitors: new KvU64(1000n) })).rejects.toThrow(TypeError)
     await expect(db.set(['stats'], [new KvU64(1n)])).rejects.toThrow(/top-level/)
     expect((await db.get(['stats'])).value).toBeNull()
   })
 })
 
-describe('bad input', () => {
+describeBackends('bad input', (backend) => {
   it('rejects keys that are not non-empty arrays of key parts with a TypeError naming the part', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     for (const key of [[], 'a', null, undefined, {}, [null], [undefined], [{}], [new Date()], [new ArrayBuffer(1)], [['nested']], [Symbol('s')]]) {
       await expect(db.set(key as never, 1)).rejects.toThrow(TypeError)
       await expect(db.get(key as never)).rejects.toThrow(TypeError)
@@ -101,7 +101,7 @@ describe('bad input', () => {
   })
 
   it('rejects a key over 2048 encoded bytes with a RangeError saying what it received', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const key = ['x'.repeat(2046)] // 1 tag + 2046 + terminator = 2048 bytes
     await expect(db.set(key, 1)).resolves.toMatchObject({ ok: true })
     await expect(db.set(['x'.repeat(2048)], 1)).rejects.toThrow('Key too large for write (max 2048 bytes): received 2050')
@@ -109,25 +109,27 @@ describe('bad input', () => {
   })
 
   it('rejects a value over 65536 serialized bytes with a RangeError', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await expect(db.set(['big'], new Uint8Array(70_000))).rejects.toThrow(/Value too large \(max 65536 bytes\)/)
     await expect(db.set(['big'], new Uint8Array(60_000))).resolves.toMatchObject({ ok: true })
   })
 
   it('rejects values the serializer cannot store with a TypeError', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await expect(db.set(['f'], () => 1)).rejects.toThrow(TypeError)
     await expect(db.set(['s'], Symbol('x'))).rejects.toThrow(TypeError)
     await expect(db.set(['w'], new WeakMap())).rejects.toThrow(TypeError)
   })
 
   it('rejects bad expireIn values', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await expect(db.set(['e'], 1, { expireIn: -5 })).rejects.toThrow('expireIn must be between 0')
     await expect(db.set(['e'], 1, { expireIn: 1.5 })).rejects.toThrow(TypeError)
     await expect(db.set(['e'], 1, { expireIn: '10' as never })).rejects.toThrow(TypeError)
   })
+})
 
+describe('bad open arguments', () => {
   it('refuses new Valkeyrie()', () => {
     expect(() => new (Valkeyrie as unknown as new () => unknown)()).toThrow(TypeError)
   })
@@ -140,9 +142,9 @@ describe('bad input', () => {
   })
 })
 
-describe('close', () => {
+describeBackends('close', (backend) => {
   it('rejects every call after close with a clear error and closes twice harmlessly', async () => {
-    const db = await Valkeyrie.open()
+    const db = await backend.create().openOwn()
     await db.close()
     await db.close()
     await expect(db.get(['a'])).rejects.toThrow('database is closed')
@@ -155,7 +157,7 @@ describe('close', () => {
   })
 
   it('commits writes that were queued before close', async () => {
-    const db = await Valkeyrie.open()
+    const db = await backend.create().openOwn()
     const pending = db.set(['a'], 1)
     await db.close()
     await expect(pending).resolves.toMatchObject({ ok: true })
@@ -164,7 +166,7 @@ describe('close', () => {
   it('closes with await using', async () => {
     let captured: Valkeyrie | undefined
     {
-      await using db = await Valkeyrie.open()
+      await using db = await backend.create().openOwn()
       captured = db
       await db.set(['a'], 1)
     }

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import type { KvKey, Valkeyrie } from '../../src/index.js'
-import { openTestDb } from '../support/open-test-db.js'
+import { describeBackends } from '../support/backends.js'
 
 const keysOf = async (it: AsyncIterable<{ key: KvKey }>) => (await Array.fromAsync(it)).map((e) => e.key)
 
@@ -11,15 +11,15 @@ async function seedUsers(db: Valkeyrie, n = 9): Promise<void> {
   await db.set(['posts', 1], 'other')
 }
 
-describe('list', () => {
+describeBackends('list', (backend) => {
   it('lists the strict descendants of a prefix, in key order', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await seedUsers(db, 3)
     expect(await keysOf(db.list({ prefix: ['users'] }))).toEqual([['users', 'user1'], ['users', 'user2'], ['users', 'user3']])
   })
 
   it('lists everything with prefix []', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['a'], 1)
     await db.set([1], 2)
     await db.set([true], 3)
@@ -27,35 +27,35 @@ describe('list', () => {
   })
 
   it('narrows a prefix with start and end written relative to the prefix, as the docs do', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await seedUsers(db)
     const keys = await keysOf(db.list({ prefix: ['users'], start: ['user1'], end: ['user5'] }))
     expect(keys).toEqual([['users', 'user1'], ['users', 'user2'], ['users', 'user3'], ['users', 'user4']])
   })
 
   it('narrows a prefix with start and end written as full keys, Deno KV style', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await seedUsers(db)
     expect(await keysOf(db.list({ prefix: ['users'], start: ['users', 'user8'] }))).toEqual([['users', 'user8'], ['users', 'user9']])
     expect(await keysOf(db.list({ prefix: ['users'], end: ['users', 'user2'] }))).toEqual([['users', 'user1']])
   })
 
   it('lists a half-open [start, end) range', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     for (const k of ['a', 'b', 'c', 'z']) await db.set([k], k)
     expect(await keysOf(db.list({ start: ['a'], end: ['z'] }))).toEqual([['a'], ['b'], ['c']])
     expect(await keysOf(db.list({ start: ['b'], end: ['b'] }))).toEqual([])
   })
 
   it('lists number key ranges inside a prefix', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     for (const id of [50, 100, 123, 150, 200, 250]) await db.set(['products', id, 'name'], `p${id}`)
     const keys = await keysOf(db.list({ prefix: ['products'], start: [100], end: [200] }))
     expect(keys).toEqual([['products', 100, 'name'], ['products', 123, 'name'], ['products', 150, 'name']])
   })
 
   it('orders key part types Uint8Array < string < bigint < number < false < true', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const keys: KvKey[] = [['t', true], ['t', false], ['t', 2], ['t', -1], ['t', 10n], ['t', -10n], ['t', 'b'], ['t', 'a'], ['t', new Uint8Array([2])], ['t', new Uint8Array([1, 0])]]
     for (const key of keys) await db.set(key, 1)
     expect(await keysOf(db.list({ prefix: ['t'] }))).toEqual([
@@ -64,13 +64,13 @@ describe('list', () => {
   })
 
   it('lists in reverse', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await seedUsers(db, 3)
     expect(await keysOf(db.list({ prefix: ['users'] }, { reverse: true }))).toEqual([['users', 'user3'], ['users', 'user2'], ['users', 'user1']])
   })
 
   it('pages with limit and cursor, as documented', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     for (let i = 0; i < 25; i++) await db.set(['users', i], i)
     const page1 = db.list({ prefix: ['users'] }, { limit: 10 })
     const users1 = await Array.fromAsync(page1)
@@ -84,7 +84,7 @@ describe('list', () => {
   })
 
   it('resumes in either direction exactly after the cursor entry', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     for (let i = 0; i < 10; i++) await db.set(['n', i], i)
     const it = db.list({ prefix: ['n'] }, { limit: 4 })
     await Array.fromAsync(it)
@@ -95,7 +95,7 @@ describe('list', () => {
   })
 
   it('pages a reverse listing with cursors', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     for (let i = 0; i < 7; i++) await db.set(['n', i], i)
     const seen: number[] = []
     let cursor = ''
@@ -110,7 +110,7 @@ describe('list', () => {
   })
 
   it('pages a start/end range with cursors', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     for (const k of ['a', 'b', 'c', 'd', 'e']) await db.set([k], k)
     const it = db.list({ start: ['a'], end: ['e'] }, { limit: 2 })
     expect((await Array.fromAsync(it)).map((e) => e.value)).toEqual(['a', 'b'])
@@ -119,7 +119,7 @@ describe('list', () => {
   })
 
   it('rejects a malformed cursor or one from another selector with a TypeError', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     await db.set(['a', 1], 1)
     await db.set(['b', 1], 1)
     const it = db.list({ prefix: ['b'] })
@@ -133,7 +133,7 @@ describe('list', () => {
   })
 
   it('streams batches smaller than the listing and honours limit across them', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     const op = db.atomic()
     for (let i = 0; i < 1000; i++) op.set(['many', i], i)
     await op.commit()
@@ -144,7 +144,7 @@ describe('list', () => {
   })
 
   it('sees writes committed between batches', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     for (let i = 0; i < 10; i++) await db.set(['w', i], i)
     const it = db.list<number>({ prefix: ['w'] }, { batchSize: 2 })
     const first = await it.next()
@@ -155,7 +155,7 @@ describe('list', () => {
   })
 
   it('rejects bad selectors and options', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     expect(() => db.list({ start: ['a'] } as never)).toThrow(TypeError)
     expect(() => db.list({ end: ['a'] } as never)).toThrow(TypeError)
     expect(() => db.list({} as never)).toThrow(TypeError)
@@ -170,7 +170,7 @@ describe('list', () => {
   })
 
   it('names an unknown option, and says "a positive integer" with the value received for limit and batchSize', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     expect(() => db.list({ prefix: ['a'] }, { limt: 2 } as never)).toThrow(new TypeError('unknown list option "limt"'))
     expect(() => db.list({ prefix: ['a'] }, { limit: 0 })).toThrow(new RangeError('limit must be a positive integer: received 0'))
     expect(() => db.list({ prefix: ['a'] }, { limit: -3 })).toThrow(new RangeError('limit must be a positive integer: received -3'))
@@ -186,7 +186,7 @@ describe('list', () => {
   })
 
   it('gives the cursor of the last entry yielded even when the listing stops early', async () => {
-    const db = await openTestDb()
+    const db = await backend.open()
     for (let i = 0; i < 5; i++) await db.set(['c', i], i)
     const it = db.list<number>({ prefix: ['c'] })
     for await (const entry of it) if (entry.value === 2) break

@@ -5,6 +5,7 @@ import {
   KvU64,
   type SerializedStruct,
   limits,
+  OpenError,
   type Serializer,
   v8Serializer,
   Valkeyrie,
@@ -13,6 +14,7 @@ import { bsonSerializer } from '../../src/serializers/bson.js'
 import { cborXSerializer } from '../../src/serializers/cbor-x.js'
 import * as serializers from '../../src/serializers/index.js'
 import { msgpackrSerializer } from '../../src/serializers/msgpackr.js'
+import { describeBackends } from '../support/backends.js'
 import { openTestDb, rejection, tempDbPath } from '../support/open-test-db.js'
 
 const BUILT_IN: [string, Serializer][] = [
@@ -28,24 +30,6 @@ describe('serializers', () => {
     expect(serializers.defineSerializer).toBe(defineSerializer)
     expect(serializers.v8Serializer).toBe(v8Serializer)
     expect(serializers.jsonSerializer).toBe(jsonSerializer)
-  })
-
-  it('gives each built-in serializer a stable name, recorded in the database', async () => {
-    expect(BUILT_IN.map(([, serializer]) => serializer.name)).toEqual(BUILT_IN.map(([name]) => name))
-    for (const [name, serializer] of BUILT_IN) {
-      const path = tempDbPath(`${name}.db`)
-      await (await Valkeyrie.open(path, { serializer })).close()
-      const other = serializer === cborXSerializer ? bsonSerializer : cborXSerializer
-      const error = await rejection(Valkeyrie.open(path, { serializer: other }))
-      expect(error.message).toContain(`${name} serializer, but was opened with the ${other.name} serializer`)
-    }
-  })
-
-  it('uses the V8 serializer by default', async () => {
-    const path = tempDbPath()
-    await (await Valkeyrie.open(path)).close()
-    await expect(Valkeyrie.open(path, { serializer: jsonSerializer })).rejects.toThrow(/written with the v8 serializer/)
-    await (await Valkeyrie.open(path, { serializer: v8Serializer })).close()
   })
 
   it('limits the serialized value: a 60 KB Uint8Array fits with V8 and is too large as JSON (base64)', async () => {
@@ -313,14 +297,37 @@ describe('serializers', () => {
       expect((await db.get(['deep'])).value).toBeNull()
     })
 
-    it('records a serializer without a name as "custom"', async () => {
-      const path = tempDbPath()
-      await (await Valkeyrie.open(path, { serializer: myCustomSerializer })).close()
-      await expect(Valkeyrie.open(path)).rejects.toThrow(/custom serializer, but was opened with the v8 serializer/)
-    })
-
     it('rejects a serializer without serialize and deserialize functions', () => {
       expect(() => defineSerializer({ serialize: () => new Uint8Array() } as never)).toThrow(TypeError)
     })
   })
 })
+
+/** The serializer's name is recorded in the database, whatever stores it. */
+describeBackends('the serializer record', (backend) => {
+  it('gives each built-in serializer a stable name, recorded in the database', async () => {
+    expect(BUILT_IN.map(([, serializer]) => serializer.name)).toEqual(BUILT_IN.map(([name]) => name))
+    for (const [name, serializer] of BUILT_IN) {
+      const place = backend.create()
+      await (await place.openOwn({ serializer })).close()
+      const other = serializer === cborXSerializer ? bsonSerializer : cborXSerializer
+      const error = await rejection(place.openOwn({ serializer: other }))
+      expect(error).toBeInstanceOf(OpenError)
+      expect(error.message).toContain(`${name} serializer, but was opened with the ${other.name} serializer`)
+    }
+  })
+
+  it('uses the V8 serializer by default', async () => {
+    const place = backend.create()
+    await (await place.openOwn()).close()
+    await expect(place.openOwn({ serializer: jsonSerializer })).rejects.toThrow(/written with the v8 serializer/)
+    await (await place.openOwn({ serializer: v8Serializer })).close()
+  })
+
+  it('records a serializer without a name as "custom"', async () => {
+    const custom = defineSerializer({ serialize: (value) => v8Serializer.serialize(value), deserialize: (bytes) => v8Serializer.deserialize(bytes) })
+    const place = backend.create()
+    await (await place.openOwn({ serializer: custom })).close()
+    await expect(place.openOwn()).rejects.toThrow(/custom serializer, but was opened with the v8 serializer/)
+  })
+}, (backend) => backend.persistent)

@@ -1,8 +1,10 @@
-/** Runs test/support/worker.ts in real child processes. */
+/** Runs test/support/worker.ts (or another worker script of test/support) in real child processes. */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
+/** The worker of the Postgres multi-process suite. */
+export const POSTGRES_WORKER = fileURLToPath(new URL('./postgres-worker.ts', import.meta.url))
 
 export interface StartedWorker {
   child: ChildProcess
@@ -15,8 +17,8 @@ export interface StartedWorker {
 }
 
 /** Starts a worker process; its JSON lines are collected as they arrive. */
-export function startWorker(args: string[]): StartedWorker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+export function startWorker(args: string[], script = WORKER): StartedWorker {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   const lines: unknown[] = []
   let stdout = ''
   let partial = ''
@@ -43,8 +45,8 @@ export interface WorkerRun {
 }
 
 /** Runs a worker to completion; kills it and rejects after `timeoutMs`. */
-export async function runWorker(args: string[], timeoutMs = 60_000): Promise<WorkerRun> {
-  const worker = startWorker(args)
+export async function runWorker(args: string[], timeoutMs = 60_000, script = WORKER): Promise<WorkerRun> {
+  const worker = startWorker(args, script)
   const timer = setTimeout(() => worker.child.kill('SIGKILL'), timeoutMs)
   const { code, signal } = await worker.exited.finally(() => clearTimeout(timer))
   if (signal === 'SIGKILL') throw new Error(`worker ${args.join(' ')} did not exit within ${timeoutMs} ms`)

@@ -1,12 +1,14 @@
 /**
  * The serializer contract: one suite every serializer runs, with its own expectation table. It drives the
- * serializer through the public API (in-memory databases, one file reopened): the round-trip table (what is kept,
- * what is converted and to what, what throws `TypeError` before anything is written), the 65,536-byte limit,
- * circular references, KvU64 with sum/min/max, and list/getMany/atomic.
+ * serializer through the public API: the round-trip table (what is kept, what is converted and to what, what
+ * throws `TypeError` before anything is written) and the nesting depth on SQLite in memory (what a serializer does
+ * to a value, whatever stores its bytes); then on every backend of the matrix, the stored bytes: the 65,536-byte
+ * limit, reopening and the serializer record, KvU64 with sum/min/max, list/getMany/atomic and expiry.
  */
 import { describe, expect, it } from 'vitest'
-import { KvU64, OpenError, type Serializer, Valkeyrie, jsonSerializer, limits, v8Serializer } from '../../src/index.js'
-import { openTestDb, rejection, tempDbPath } from './open-test-db.js'
+import { KvU64, OpenError, type Serializer, type Valkeyrie, jsonSerializer, limits, v8Serializer } from '../../src/index.js'
+import { describeBackends } from './backends.js'
+import { openTestDb, rejection } from './open-test-db.js'
 
 /** What a serializer does with one case: gives it back unchanged, gives back another value, or throws `TypeError`. */
 export type Expectation = 'kept' | { convertedTo: unknown } | 'throws' | { throws: RegExp }
@@ -223,61 +225,6 @@ export function serializerContract(serializer: Serializer, table: ContractTable)
       }
     })
 
-    it('gives back the same kept values after the file is closed and reopened, and refuses another serializer', async () => {
-      const path = tempDbPath()
-      const keptCases = (Object.entries(table.cases) as [CaseName, Expectation][])
-        .filter(([, expectation]) => expectation === 'kept')
-        .map(([caseName]) => caseName)
-      const db = await Valkeyrie.open(path, { serializer })
-      for (const caseName of keptCases) await db.set(['case', caseName], CASES[caseName]())
-      await db.close()
-      const again = await open(path)
-      for (const caseName of keptCases) {
-        expect((await again.get(['case', caseName])).value, caseName).toStrictEqual(CASES[caseName]())
-      }
-      await again.close()
-      const other = name === 'json' ? v8Serializer : jsonSerializer
-      const attempt = rejection(Valkeyrie.open(path, { serializer: other }))
-      expect(await attempt).toBeInstanceOf(OpenError)
-      expect((await attempt).message).toContain(`${name} serializer`)
-    })
-
-    describe('size limit', () => {
-      it(`${table.sixtyKilobyteBinary === 'fits' ? 'stores' : 'refuses'} a 60,000-byte Uint8Array`, async () => {
-        const db = await open()
-        const value = new Uint8Array(60_000).fill(7)
-        if (table.sixtyKilobyteBinary === 'fits') {
-          await db.set(['blob'], value)
-          expect((await db.get(['blob'])).value).toStrictEqual(value)
-        } else {
-          await expect(db.set(['blob'], value)).rejects.toThrow(RangeError)
-          expect((await db.get(['blob'])).value).toBeNull()
-        }
-      })
-
-      it('measures the limit on the serialized bytes: 65,536 fits, one more is a RangeError and writes nothing', async () => {
-        const db = await open()
-        const size = (n: number) => serializer.serialize('x'.repeat(n)).length
-        // The longest string whose serialized form fits.
-        let low = 0
-        let high = limits.MAX_VALUE_BYTES
-        while (low < high) {
-          const mid = Math.ceil((low + high) / 2)
-          if (size(mid) <= limits.MAX_VALUE_BYTES) low = mid
-          else high = mid - 1
-        }
-        expect(size(low)).toBeLessThanOrEqual(limits.MAX_VALUE_BYTES)
-        expect(size(low)).toBeGreaterThan(limits.MAX_VALUE_BYTES - 16)
-        expect(size(low + 1)).toBeGreaterThan(limits.MAX_VALUE_BYTES)
-        await db.set(['fits'], 'x'.repeat(low))
-        expect((await db.get(['fits'])).value).toBe('x'.repeat(low))
-        const error = await rejection(db.set(['too-big'], 'x'.repeat(low + 1)))
-        expect(error).toBeInstanceOf(RangeError)
-        expect(error.message).toMatch(/^Value too large \(max 65536 bytes\)/)
-        expect((await db.get(['too-big'])).value).toBeNull()
-      })
-    })
-
     describe('nesting depth', () => {
       const MAX = limits.MAX_VALUE_DEPTH
       const deepObject = (levels: number): unknown => {
@@ -335,119 +282,178 @@ export function serializerContract(serializer: Serializer, table: ContractTable)
       })
     })
 
-    describe('KvU64', () => {
-      it('stores a top-level KvU64 and gives back a KvU64, up to 2^64-1', async () => {
-        const db = await open()
-        await db.set(['zero'], new KvU64(0n))
-        await db.set(['max'], new KvU64(2n ** 64n - 1n))
-        const zero = (await db.get(['zero'])).value
-        const max = (await db.get(['max'])).value
-        expect(zero).toBeInstanceOf(KvU64)
-        expect((zero as KvU64).value).toBe(0n)
-        expect(max).toBeInstanceOf(KvU64)
-        expect((max as KvU64).value).toBe(2n ** 64n - 1n)
-      })
-
-      it('runs sum, min and max, with sum wrapping modulo 2^64', async () => {
-        const db = await open()
-        const value = async () => ((await db.get(['counter'])).value as KvU64).value
-        await db.set(['counter'], new KvU64(10n))
-        await db.atomic().sum(['counter'], new KvU64(5n)).commit()
-        expect(await value()).toBe(15n)
-        await db.atomic().max(['counter'], new KvU64(100n)).commit()
-        expect(await value()).toBe(100n)
-        await db.atomic().min(['counter'], new KvU64(50n)).commit()
-        expect(await value()).toBe(50n)
-        await db.atomic().sum(['counter'], 2n ** 64n - 1n).commit()
-        expect(await value()).toBe(49n)
-        await db.atomic().sum(['missing'], 7n).commit()
-        expect(((await db.get(['missing'])).value as KvU64).value).toBe(7n)
-      })
-
-      it('refuses a nested KvU64 with a TypeError and writes nothing', async () => {
-        const db = await open()
-        for (const value of [{ visitors: new KvU64(1n) }, [new KvU64(1n)], new Map([['k', new KvU64(1n)]])]) {
-          await expect(db.set(['stats'], value)).rejects.toThrow(/KvU64 must be a top-level value/)
+    // What the backend does with the serializer's bytes: stored, limited, reopened, listed, committed, expired.
+    describeBackends('stored', (backend) => {
+      const open = () => backend.open({ serializer })
+      if (backend.persistent) it('gives back the same kept values after the database is closed and reopened, and refuses another serializer', async () => {
+        const place = backend.create()
+        const keptCases = (Object.entries(table.cases) as [CaseName, Expectation][])
+          .filter(([, expectation]) => expectation === 'kept')
+          .map(([caseName]) => caseName)
+        const db = await place.openOwn({ serializer })
+        for (const caseName of keptCases) await db.set(['case', caseName], CASES[caseName]())
+        await db.close()
+        const again = await place.openOwn({ serializer })
+        for (const caseName of keptCases) {
+          expect((await again.get(['case', caseName])).value, caseName).toStrictEqual(CASES[caseName]())
         }
-        expect((await db.get(['stats'])).value).toBeNull()
+        await again.close()
+        const other = name === 'json' ? v8Serializer : jsonSerializer
+        const attempt = rejection(place.openOwn({ serializer: other }))
+        expect(await attempt).toBeInstanceOf(OpenError)
+        expect((await attempt).message).toContain(`${name} serializer`)
       })
 
-      it('refuses sum on a value that is not a KvU64 and applies nothing of the commit', async () => {
-        const db = await open()
-        await db.set(['text'], 'not a number')
-        const before = await db.get(['text'])
-        const error = await rejection(db.atomic().set(['other'], 1).sum(['text'], 1n).commit())
-        expect(error).toBeInstanceOf(TypeError)
-        expect(await db.get(['text'])).toEqual(before)
-        expect((await db.get(['other'])).value).toBeNull()
-      })
-    })
+      describe('size limit', () => {
+        it(`${table.sixtyKilobyteBinary === 'fits' ? 'stores' : 'refuses'} a 60,000-byte Uint8Array`, async () => {
+          const db = await open()
+          const value = new Uint8Array(60_000).fill(7)
+          if (table.sixtyKilobyteBinary === 'fits') {
+            await db.set(['blob'], value)
+            expect((await db.get(['blob'])).value).toStrictEqual(value)
+          } else {
+            await expect(db.set(['blob'], value)).rejects.toThrow(RangeError)
+            expect((await db.get(['blob'])).value).toBeNull()
+          }
+        })
 
-    describe('list, getMany and atomic', () => {
-      it('lists, pages and reads back values in key order, both ways', async () => {
-        const db = await open()
-        const op = db.atomic()
-        for (let i = 0; i < 5; i++) op.set(['users', i], commonValue(i))
-        const result = await op.commit()
-        expect(result.ok).toBe(true)
-        const all = await Array.fromAsync(db.list({ prefix: ['users'] }))
-        expect(all.map((e) => e.key)).toEqual([0, 1, 2, 3, 4].map((i) => ['users', i]))
-        expect(all.map((e) => e.value)).toStrictEqual([0, 1, 2, 3, 4].map(commonValue))
-        const reversed = await Array.fromAsync(db.list({ prefix: ['users'] }, { reverse: true }))
-        expect(reversed.map((e) => e.value)).toStrictEqual([4, 3, 2, 1, 0].map(commonValue))
-        const page1 = db.list({ prefix: ['users'] }, { limit: 2 })
-        expect((await Array.fromAsync(page1)).map((e) => e.value)).toStrictEqual([0, 1].map(commonValue))
-        const page2 = db.list({ prefix: ['users'] }, { limit: 2, cursor: page1.cursor })
-        expect((await Array.fromAsync(page2)).map((e) => e.value)).toStrictEqual([2, 3].map(commonValue))
-        const many = await db.getMany([['users', 3], ['users', 9], ['users', 0]])
-        expect(many.map((e) => e.value)).toStrictEqual([commonValue(3), null, commonValue(0)])
-      })
-
-      it('commits checks and sets together, and a failed check writes nothing', async () => {
-        const db = await open()
-        const first = await db.set(['doc'], commonValue(1))
-        const ok = await db.atomic()
-          .check({ key: ['doc'], versionstamp: first.versionstamp })
-          .set(['doc'], commonValue(2))
-          .set(['log', 1], commonValue(3))
-          .commit()
-        expect(ok.ok).toBe(true)
-        const failed = await db.atomic()
-          .check({ key: ['doc'], versionstamp: first.versionstamp })
-          .set(['doc'], commonValue(4))
-          .commit()
-        expect(failed).toEqual({ ok: false })
-        expect((await db.get(['doc'])).value).toStrictEqual(commonValue(2))
-        expect((await db.get(['log', 1])).value).toStrictEqual(commonValue(3))
+        it('measures the limit on the serialized bytes: 65,536 fits, one more is a RangeError and writes nothing', async () => {
+          const db = await open()
+          const size = (n: number) => serializer.serialize('x'.repeat(n)).length
+          // The longest string whose serialized form fits.
+          let low = 0
+          let high = limits.MAX_VALUE_BYTES
+          while (low < high) {
+            const mid = Math.ceil((low + high) / 2)
+            if (size(mid) <= limits.MAX_VALUE_BYTES) low = mid
+            else high = mid - 1
+          }
+          expect(size(low)).toBeLessThanOrEqual(limits.MAX_VALUE_BYTES)
+          expect(size(low)).toBeGreaterThan(limits.MAX_VALUE_BYTES - 16)
+          expect(size(low + 1)).toBeGreaterThan(limits.MAX_VALUE_BYTES)
+          await db.set(['fits'], 'x'.repeat(low))
+          expect((await db.get(['fits'])).value).toBe('x'.repeat(low))
+          const error = await rejection(db.set(['too-big'], 'x'.repeat(low + 1)))
+          expect(error).toBeInstanceOf(RangeError)
+          expect(error.message).toMatch(/^Value too large \(max 65536 bytes\)/)
+          expect((await db.get(['too-big'])).value).toBeNull()
+        })
       })
 
-      it('refuses a whole commit when one value cannot be stored, before writing anything', async () => {
-        const db = await open()
-        const before = await db.set(['marker'], 'before')
-        for (const attempt of [
-          () => db.atomic().set(['a'], commonValue(1)).set(['b'], { fn: () => 1 }).commit(),
-          () => db.executeAtomicOperation([], [
-            { type: 'set', key: ['a'], value: commonValue(1) },
-            { type: 'set', key: ['b'], value: Symbol('nope') },
-          ]),
-        ]) {
-          expect(await rejection(attempt())).toBeInstanceOf(TypeError)
-        }
-        expect((await db.get(['a'])).value).toBeNull()
-        // No versionstamp was consumed: the next write is as far from `before` as the one after it is from it.
-        const stamp = (versionstamp: string) => BigInt(`0x${versionstamp}`)
-        const next = await db.set(['marker'], 'after')
-        const nextAgain = await db.set(['marker'], 'again')
-        expect(stamp(next.versionstamp) - stamp(before.versionstamp)).toBe(stamp(nextAgain.versionstamp) - stamp(next.versionstamp))
+      describe('KvU64', () => {
+        it('stores a top-level KvU64 and gives back a KvU64, up to 2^64-1', async () => {
+          const db = await open()
+          await db.set(['zero'], new KvU64(0n))
+          await db.set(['max'], new KvU64(2n ** 64n - 1n))
+          const zero = (await db.get(['zero'])).value
+          const max = (await db.get(['max'])).value
+          expect(zero).toBeInstanceOf(KvU64)
+          expect((zero as KvU64).value).toBe(0n)
+          expect(max).toBeInstanceOf(KvU64)
+          expect((max as KvU64).value).toBe(2n ** 64n - 1n)
+        })
+
+        it('runs sum, min and max, with sum wrapping modulo 2^64', async () => {
+          const db = await open()
+          const value = async () => ((await db.get(['counter'])).value as KvU64).value
+          await db.set(['counter'], new KvU64(10n))
+          await db.atomic().sum(['counter'], new KvU64(5n)).commit()
+          expect(await value()).toBe(15n)
+          await db.atomic().max(['counter'], new KvU64(100n)).commit()
+          expect(await value()).toBe(100n)
+          await db.atomic().min(['counter'], new KvU64(50n)).commit()
+          expect(await value()).toBe(50n)
+          await db.atomic().sum(['counter'], 2n ** 64n - 1n).commit()
+          expect(await value()).toBe(49n)
+          await db.atomic().sum(['missing'], 7n).commit()
+          expect(((await db.get(['missing'])).value as KvU64).value).toBe(7n)
+        })
+
+        it('refuses a nested KvU64 with a TypeError and writes nothing', async () => {
+          const db = await open()
+          for (const value of [{ visitors: new KvU64(1n) }, [new KvU64(1n)], new Map([['k', new KvU64(1n)]])]) {
+            await expect(db.set(['stats'], value)).rejects.toThrow(/KvU64 must be a top-level value/)
+          }
+          expect((await db.get(['stats'])).value).toBeNull()
+        })
+
+        it('refuses sum on a value that is not a KvU64 and applies nothing of the commit', async () => {
+          const db = await open()
+          await db.set(['text'], 'not a number')
+          const before = await db.get(['text'])
+          const error = await rejection(db.atomic().set(['other'], 1).sum(['text'], 1n).commit())
+          expect(error).toBeInstanceOf(TypeError)
+          expect(await db.get(['text'])).toEqual(before)
+          expect((await db.get(['other'])).value).toBeNull()
+        })
       })
 
-      it('expires values written with expireIn', async () => {
-        let now = 1_000_000
-        const db = await openTestDb(undefined, { serializer, clock: () => now, sweepInterval: 0 })
-        await db.set(['session'], commonValue(0), { expireIn: 1000 })
-        expect((await db.get(['session'])).value).toStrictEqual(commonValue(0))
-        now += 1000
-        expect((await db.get(['session'])).value).toBeNull()
+      describe('list, getMany and atomic', () => {
+        it('lists, pages and reads back values in key order, both ways', async () => {
+          const db = await open()
+          const op = db.atomic()
+          for (let i = 0; i < 5; i++) op.set(['users', i], commonValue(i))
+          const result = await op.commit()
+          expect(result.ok).toBe(true)
+          const all = await Array.fromAsync(db.list({ prefix: ['users'] }))
+          expect(all.map((e) => e.key)).toEqual([0, 1, 2, 3, 4].map((i) => ['users', i]))
+          expect(all.map((e) => e.value)).toStrictEqual([0, 1, 2, 3, 4].map(commonValue))
+          const reversed = await Array.fromAsync(db.list({ prefix: ['users'] }, { reverse: true }))
+          expect(reversed.map((e) => e.value)).toStrictEqual([4, 3, 2, 1, 0].map(commonValue))
+          const page1 = db.list({ prefix: ['users'] }, { limit: 2 })
+          expect((await Array.fromAsync(page1)).map((e) => e.value)).toStrictEqual([0, 1].map(commonValue))
+          const page2 = db.list({ prefix: ['users'] }, { limit: 2, cursor: page1.cursor })
+          expect((await Array.fromAsync(page2)).map((e) => e.value)).toStrictEqual([2, 3].map(commonValue))
+          const many = await db.getMany([['users', 3], ['users', 9], ['users', 0]])
+          expect(many.map((e) => e.value)).toStrictEqual([commonValue(3), null, commonValue(0)])
+        })
+
+        it('commits checks and sets together, and a failed check writes nothing', async () => {
+          const db = await open()
+          const first = await db.set(['doc'], commonValue(1))
+          const ok = await db.atomic()
+            .check({ key: ['doc'], versionstamp: first.versionstamp })
+            .set(['doc'], commonValue(2))
+            .set(['log', 1], commonValue(3))
+            .commit()
+          expect(ok.ok).toBe(true)
+          const failed = await db.atomic()
+            .check({ key: ['doc'], versionstamp: first.versionstamp })
+            .set(['doc'], commonValue(4))
+            .commit()
+          expect(failed).toEqual({ ok: false })
+          expect((await db.get(['doc'])).value).toStrictEqual(commonValue(2))
+          expect((await db.get(['log', 1])).value).toStrictEqual(commonValue(3))
+        })
+
+        it('refuses a whole commit when one value cannot be stored, before writing anything', async () => {
+          const db = await open()
+          const before = await db.set(['marker'], 'before')
+          for (const attempt of [
+            () => db.atomic().set(['a'], commonValue(1)).set(['b'], { fn: () => 1 }).commit(),
+            () => db.executeAtomicOperation([], [
+              { type: 'set', key: ['a'], value: commonValue(1) },
+              { type: 'set', key: ['b'], value: Symbol('nope') },
+            ]),
+          ]) {
+            expect(await rejection(attempt())).toBeInstanceOf(TypeError)
+          }
+          expect((await db.get(['a'])).value).toBeNull()
+          // No versionstamp was consumed: the next write is as far from `before` as the one after it is from it.
+          const stamp = (versionstamp: string) => BigInt(`0x${versionstamp}`)
+          const next = await db.set(['marker'], 'after')
+          const nextAgain = await db.set(['marker'], 'again')
+          expect(stamp(next.versionstamp) - stamp(before.versionstamp)).toBe(stamp(nextAgain.versionstamp) - stamp(next.versionstamp))
+        })
+
+        it('expires values written with expireIn', async () => {
+          let now = 1_000_000
+          const db = await backend.open({ serializer, clock: () => now, sweepInterval: 0 })
+          await db.set(['session'], commonValue(0), { expireIn: 1000 })
+          expect((await db.get(['session'])).value).toStrictEqual(commonValue(0))
+          now += 1000
+          expect((await db.get(['session'])).value).toBeNull()
+        })
       })
     })
   })
