@@ -1,0 +1,135 @@
+/**
+ * Opening PostgreSQL databases: from a URL (options, errors, the serializer record, the migrations journal) and on
+ * an application's own node-postgres pool (its tables checked, ours applied on request, a Client refused).
+ */
+import { drizzle } from 'drizzle-orm/node-postgres'
+import { afterEach, describe, expect, it } from 'vitest'
+import pg from 'pg'
+import { jsonSerializer, OpenError, Valkeyrie } from '../../src/index.js'
+import { createKvTables, createPgKvTables } from '../../src/drizzle.js'
+import { dropSchema, newSchemaName, postgres, postgresAdmin, postgresUrl, quoteIdentifier } from '../support/backends.js'
+import { rejection, tempDbPath } from '../support/open-test-db.js'
+
+const pools: pg.Pool[] = []
+const opened: Valkeyrie[] = []
+const schemas: string[] = []
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((db) => db.close()))
+  await Promise.all(pools.splice(0).map((pool) => pool.end()))
+  await Promise.all(schemas.splice(0).map(dropSchema))
+})
+
+const schema = (): string => {
+  const name = newSchemaName('open')
+  schemas.push(name)
+  return name
+}
+const appPool = (): pg.Pool => {
+  const pool = new pg.Pool({ connectionString: postgresUrl(), max: 4 })
+  pools.push(pool)
+  return pool
+}
+const open = async (...args: Parameters<typeof Valkeyrie.open>): Promise<Valkeyrie> => {
+  const db = await Valkeyrie.open(...args)
+  opened.push(db)
+  return db
+}
+
+describe('PostgreSQL options, checked before any I/O', () => {
+  it('refuses schema and poolSize away from PostgreSQL, readOnly on it, and bad values', async () => {
+    await expect(Valkeyrie.open(tempDbPath(), { schema: 'x' })).rejects.toThrow(/schema and poolSize apply to a PostgreSQL database/)
+    await expect(Valkeyrie.open(undefined, { poolSize: 2 })).rejects.toThrow(TypeError)
+    await expect(Valkeyrie.open('postgres://nobody@127.0.0.1:1/x', { readOnly: true })).rejects.toThrow(/connect as a role that may only read/)
+    await expect(Valkeyrie.open('postgres://nobody@127.0.0.1:1/x', { schema: '' })).rejects.toThrow(TypeError)
+    await expect(Valkeyrie.open('postgres://nobody@127.0.0.1:1/x', { schema: 'x'.repeat(64) })).rejects.toThrow(/1 to 63 bytes/)
+    await expect(Valkeyrie.open('postgres://nobody@127.0.0.1:1/x', { poolSize: 0 })).rejects.toThrow(RangeError)
+    await expect(Valkeyrie.open('postgres://nobody@127.0.0.1:1/x', { poolSize: 1.5 })).rejects.toThrow(TypeError)
+  })
+
+  it('refuses createPgKvTables() tables with a SQLite connection, and a single pg Client', async () => {
+    const sqliteDb = (await import('better-sqlite3')).default
+    const client = new sqliteDb(':memory:')
+    const { kv } = createPgKvTables()
+    await expect(Valkeyrie.open({ database: client, tables: { kv } })).rejects.toThrow(/go with a PostgreSQL database/)
+    client.close()
+    await expect(Valkeyrie.open({ database: new pg.Client() as never })).rejects.toThrow(/a node-postgres Pool, not a single Client/)
+  })
+
+  it('reports an unreachable server as an OpenError that hides the password', async () => {
+    const error = await rejection(Valkeyrie.open('postgres://app:secret@127.0.0.1:1/app'))
+    expect(error).toBeInstanceOf(OpenError)
+    expect(error.message).toMatch(/^cannot open postgres:\/\/app:\*\*\*@127\.0\.0\.1:1\/app: /)
+    expect(error.message).not.toContain('secret')
+  })
+})
+
+describe.skipIf(postgres.unavailable !== undefined)('a PostgreSQL database from a URL', () => {
+  it('creates its schema and tables once, and records the serializer: another one is refused', async () => {
+    const name = schema()
+    const db = await open(postgresUrl(), { schema: name })
+    await db.set(['a'], 1)
+    await db.close()
+    const error = await rejection(Valkeyrie.open(postgresUrl(), { schema: name, serializer: jsonSerializer }))
+    expect(error).toBeInstanceOf(OpenError)
+    expect(error.message).toMatch(/written with the v8 serializer, but was opened with the json serializer/)
+    const again = await open(postgresUrl(), { schema: name })
+    expect((await again.get(['a'])).value).toBe(1)
+    const tables = await postgresAdmin().query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [name])
+    expect(tables.rows.map((r) => r.table_name)).toEqual(['__valkeyrie_migrations', 'kv', 'kv_meta'])
+  })
+
+  it('refuses a schema written by a newer version of Valkeyrie', async () => {
+    const name = schema()
+    await (await open(postgresUrl(), { schema: name })).close()
+    await postgresAdmin().query(`INSERT INTO ${quoteIdentifier(name)}.__valkeyrie_migrations (hash, created_at) VALUES ('future', 99999999999999)`)
+    await expect(Valkeyrie.open(postgresUrl(), { schema: name })).rejects.toThrow(/written by a newer version of Valkeyrie/)
+  })
+
+  it('shares one store, with versionstamps in commit order, between two instances', async () => {
+    const name = schema()
+    const a = await open(postgresUrl(), { schema: name })
+    const b = await open(postgresUrl(), { schema: name, durability: 'relaxed' })
+    const first = await a.set(['k'], 'a')
+    const second = await b.set(['k'], 'b')
+    expect(second.versionstamp > first.versionstamp).toBe(true)
+    expect(await a.get(['k'])).toEqual({ key: ['k'], value: 'b', versionstamp: second.versionstamp })
+    expect((await b.atomic().check({ key: ['k'], versionstamp: first.versionstamp }).set(['k'], 'c').commit()).ok).toBe(false)
+  })
+})
+
+describe.skipIf(postgres.unavailable !== undefined)("an application's own node-postgres pool", () => {
+  it("applies Valkeyrie's migrations on request, in the schema option's schema, and leaves the pool open", async () => {
+    const pool = appPool()
+    const name = schema()
+    const db = await open({ database: drizzle(pool), migrations: 'apply', schema: name })
+    await db.set(['x'], 1)
+    await db.close()
+    const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${quoteIdentifier(name)}.kv`)
+    expect(rows[0].n).toBe(1)
+  })
+
+  it('uses the tables of its own migrations, under its names, and refuses missing or different tables', async () => {
+    const pool = appPool()
+    const name = schema()
+    const tables = createPgKvTables({ kv: 'app_kv', meta: 'app_kv_meta' }, { schema: name })
+    const missing = await rejection(Valkeyrie.open({ database: pool, tables }))
+    expect(missing).toBeInstanceOf(OpenError)
+    expect(missing.message).toContain(`its table ${name}.app_kv does not exist`)
+    const q = quoteIdentifier(name)
+    await pool.query(`CREATE SCHEMA ${q};
+      CREATE TABLE ${q}.app_kv (key bytea PRIMARY KEY, value bytea NOT NULL, encoding smallint NOT NULL, version bigint NOT NULL, expires_at bigint);
+      CREATE TABLE ${q}.app_kv_meta (id smallint PRIMARY KEY, version bigint NOT NULL DEFAULT 0, serializer text NOT NULL, format_version integer NOT NULL)`)
+    const db = await open({ database: pool, tables })
+    await db.set(['y'], 'yes')
+    expect((await db.get(['y'])).value).toBe('yes')
+    await db.close()
+    await pool.query(`ALTER TABLE ${q}.app_kv ALTER COLUMN expires_at TYPE integer`)
+    await expect(Valkeyrie.open({ database: pool, tables })).rejects.toThrow(`its column ${name}.app_kv.expires_at is integer, expected bigint`)
+  })
+
+  it("refuses migrations: 'apply' with names of the application's choosing, and SQLite tables", async () => {
+    const pool = appPool()
+    await expect(Valkeyrie.open({ database: pool, migrations: 'apply', tables: { kv: 'mine' } })).rejects.toThrow(/default table names only/)
+    await expect(Valkeyrie.open({ database: pool, tables: createKvTables() as never })).rejects.toThrow(TypeError)
+  })
+})
