@@ -29,8 +29,9 @@ const appPool = (): pg.Pool => {
   pools.push(pool)
   return pool
 }
-const open = async (...args: Parameters<typeof Valkeyrie.open>): Promise<Valkeyrie> => {
-  const db = await Valkeyrie.open(...args)
+/** Closed after the test. */
+const track = async (opening: Promise<Valkeyrie>): Promise<Valkeyrie> => {
+  const db = await opening
   opened.push(db)
   return db
 }
@@ -66,13 +67,13 @@ describe('PostgreSQL options, checked before any I/O', () => {
 describe.skipIf(postgres.unavailable !== undefined)('a PostgreSQL database from a URL', () => {
   it('creates its schema and tables once, and records the serializer: another one is refused', async () => {
     const name = schema()
-    const db = await open(postgresUrl(), { schema: name })
+    const db = await track(Valkeyrie.open(postgresUrl(), { schema: name }))
     await db.set(['a'], 1)
     await db.close()
     const error = await rejection(Valkeyrie.open(postgresUrl(), { schema: name, serializer: jsonSerializer }))
     expect(error).toBeInstanceOf(OpenError)
     expect(error.message).toMatch(/written with the v8 serializer, but was opened with the json serializer/)
-    const again = await open(postgresUrl(), { schema: name })
+    const again = await track(Valkeyrie.open(postgresUrl(), { schema: name }))
     expect((await again.get(['a'])).value).toBe(1)
     const tables = await postgresAdmin().query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [name])
     expect(tables.rows.map((r) => r.table_name)).toEqual(['__valkeyrie_migrations', 'kv', 'kv_meta'])
@@ -80,15 +81,15 @@ describe.skipIf(postgres.unavailable !== undefined)('a PostgreSQL database from 
 
   it('refuses a schema written by a newer version of Valkeyrie', async () => {
     const name = schema()
-    await (await open(postgresUrl(), { schema: name })).close()
+    await (await track(Valkeyrie.open(postgresUrl(), { schema: name }))).close()
     await postgresAdmin().query(`INSERT INTO ${quoteIdentifier(name)}.__valkeyrie_migrations (hash, created_at) VALUES ('future', 99999999999999)`)
     await expect(Valkeyrie.open(postgresUrl(), { schema: name })).rejects.toThrow(/written by a newer version of Valkeyrie/)
   })
 
   it('shares one store, with versionstamps in commit order, between two instances', async () => {
     const name = schema()
-    const a = await open(postgresUrl(), { schema: name })
-    const b = await open(postgresUrl(), { schema: name, durability: 'relaxed' })
+    const a = await track(Valkeyrie.open(postgresUrl(), { schema: name }))
+    const b = await track(Valkeyrie.open(postgresUrl(), { schema: name, durability: 'relaxed' }))
     const first = await a.set(['k'], 'a')
     const second = await b.set(['k'], 'b')
     expect(second.versionstamp > first.versionstamp).toBe(true)
@@ -101,7 +102,7 @@ describe.skipIf(postgres.unavailable !== undefined)("an application's own node-p
   it("applies Valkeyrie's migrations on request, in the schema option's schema, and leaves the pool open", async () => {
     const pool = appPool()
     const name = schema()
-    const db = await open({ database: drizzle(pool), migrations: 'apply', schema: name })
+    const db = await track(Valkeyrie.open({ database: drizzle(pool), migrations: 'apply', schema: name }))
     await db.set(['x'], 1)
     await db.close()
     const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${quoteIdentifier(name)}.kv`)
@@ -119,7 +120,7 @@ describe.skipIf(postgres.unavailable !== undefined)("an application's own node-p
     await pool.query(`CREATE SCHEMA ${q};
       CREATE TABLE ${q}.app_kv (key bytea PRIMARY KEY, value bytea NOT NULL, encoding smallint NOT NULL, version bigint NOT NULL, expires_at bigint);
       CREATE TABLE ${q}.app_kv_meta (id smallint PRIMARY KEY, version bigint NOT NULL DEFAULT 0, serializer text NOT NULL, format_version integer NOT NULL)`)
-    const db = await open({ database: pool, tables })
+    const db = await track(Valkeyrie.open({ database: pool, tables }))
     await db.set(['y'], 'yes')
     expect((await db.get(['y'])).value).toBe('yes')
     await db.close()

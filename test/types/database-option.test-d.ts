@@ -20,3 +20,12 @@ test('the database option is typed, not any: other values do not compile', () =>
   // @ts-expect-error nor a path
   void Valkeyrie.open(undefined, { database: './app.db' })
 })
+
+test('the database option takes a node-postgres Pool or a Drizzle database over one, as they are', async () => {
+  const { default: pg } = await import('pg')
+  const { drizzle: drizzlePg } = await import('drizzle-orm/node-postgres')
+  const pool = new pg.Pool()
+  expectTypeOf(pool).toExtend<DatabaseOption>()
+  expectTypeOf(drizzlePg(pool)).toExtend<DatabaseOption>()
+  expectTypeOf(Valkeyrie.open({ database: drizzlePg(pool), migrations: 'apply', schema: 'kv' })).toEqualTypeOf<Promise<Valkeyrie>>()
+})
