@@ -89,7 +89,7 @@ function readKey(key: KvKey): Buffer {
 }
 
 /**
- * A key-value database with Deno KV's API, stored in SQLite.
+ * A key-value database with Deno KV's API, stored in SQLite or PostgreSQL.
  *
  * @example
  * const db = await Valkeyrie.open('./data.db')
@@ -127,8 +127,8 @@ export class Valkeyrie {
   }
 
   /**
-   * Opens a database: in memory when `path` is omitted or `':memory:'`, else the SQLite file at `path`
-   * (created when absent). The second argument is the options, or a driver factory from `defineDriver`; without
+   * Opens a database: in memory when `path` is omitted or `':memory:'`, the PostgreSQL database at `path` when it
+   * is a `postgres://` (or `postgresql://`) URL, else the SQLite file at `path` (created when absent). The second argument is the options, or a driver factory from `defineDriver`; without
    * a path, the options may be the only argument (`Valkeyrie.open({ database })`).
    *
    * @example
