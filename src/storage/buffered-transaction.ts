@@ -14,45 +14,68 @@ export interface BufferedWrite {
   row: KvRow | null
 }
 
+/** Thrown by a blind transaction when the function it runs reads: that group needs its rows loaded first. */
+export const NEEDS_READS = Symbol('needs reads')
+
 export class BufferedTransaction implements WriteTransaction {
-  readonly #rows: Map<string, KvRow | undefined>
+  /** The loaded rows; undefined for a blind transaction, which may only write (any read throws NEEDS_READS). */
+  readonly #rows: Map<string, KvRow | undefined> | undefined
   readonly #lastVersion: number
   /** The writes, one per key, in the order each key was first written. */
   readonly writes = new Map<string, BufferedWrite>()
   /** The last commit counter handed out, when one was. */
   version: number | undefined
 
-  /** `rows`: every key the transaction may touch, with its stored row (undefined: absent). */
-  constructor(rows: Map<string, KvRow | undefined>, lastVersion: number) {
+  /**
+   * `rows`: every key the transaction may touch, with its stored row (undefined: absent); or undefined, for a blind
+   * transaction that tries the function without reads.
+   */
+  constructor(rows: Map<string, KvRow | undefined> | undefined, lastVersion: number) {
     this.#rows = rows
     this.#lastVersion = lastVersion
   }
 
   #loaded(key: Buffer): string {
     const id = keyId(key)
-    if (!this.#rows.has(id)) throw new Error('internal error: a commit touched a key it did not declare')
+    if (this.#rows !== undefined && !this.#rows.has(id)) throw new Error('internal error: a commit touched a key it did not declare')
     return id
   }
 
-  read(key: Buffer): KvRow | undefined {
+  #stored(key: Buffer): KvRow | undefined {
+    if (this.#rows === undefined) throw NEEDS_READS
     return this.#rows.get(this.#loaded(key))
+  }
+
+  read(key: Buffer): KvRow | undefined {
+    return this.#stored(key)
   }
 
   write(row: KvRow): void {
     const id = this.#loaded(row.key)
-    this.#rows.set(id, row)
+    this.#rows?.set(id, row)
     this.writes.set(id, { key: row.key, row })
   }
 
   remove(key: Buffer): void {
     const id = this.#loaded(key)
-    this.#rows.set(id, undefined)
+    this.#rows?.set(id, undefined)
     this.writes.set(id, { key, row: null })
   }
 
   removeExpired(key: Buffer, now: number): void {
-    const row = this.#rows.get(this.#loaded(key))
+    const row = this.#stored(key)
     if (row && row.expiresAt !== null && row.expiresAt <= now) this.remove(key)
+  }
+
+  /** The writes as rows to store and keys to delete. */
+  split(): { written: KvRow[]; removed: Buffer[] } {
+    const written: KvRow[] = []
+    const removed: Buffer[] = []
+    for (const { key, row } of this.writes.values()) {
+      if (row) written.push(row)
+      else removed.push(key)
+    }
+    return { written, removed }
   }
 
   nextVersion(): number {

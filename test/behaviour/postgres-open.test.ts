@@ -98,6 +98,40 @@ describe.skipIf(postgres.unavailable !== undefined)('a PostgreSQL database from 
   })
 })
 
+describe.skipIf(postgres.unavailable !== undefined)('plain sets in one round trip, on a guess of the counter', () => {
+  it('keeps every set, with distinct versionstamps in commit order, when two instances interleave', async () => {
+    const name = schema()
+    const a = await track(Valkeyrie.open(postgresUrl(), { schema: name }))
+    const b = await track(Valkeyrie.open(postgresUrl(), { schema: name }))
+    // Sequential sets from each, the two running at once: each instance's guess of the counter keeps going stale.
+    const perInstance = await Promise.all(
+      [a, b].map(async (db, who) => {
+        const mine: string[] = []
+        for (let i = 0; i < 150; i++) mine.push((await db.set(['w', who, i], i)).versionstamp)
+        return mine
+      }),
+    )
+    for (const mine of perInstance) expect(mine).toEqual([...mine].sort())
+    const stamps = perInstance.flat()
+    expect(new Set(stamps).size).toBe(300)
+    const entries = await Array.fromAsync(a.list({ prefix: ['w'] }))
+    expect(entries).toHaveLength(300)
+    // The counter ends at the largest versionstamp: no set was written under a number another one got.
+    const last = await b.set(['after'], true)
+    expect(last.versionstamp > [...stamps].sort().at(-1)!).toBe(true)
+    for (const entry of entries) expect(stamps).toContain(entry.versionstamp)
+  })
+
+  it('falls back to reading for a group with a check, a sum or an expired key, and commits it exactly', async () => {
+    const db = await track(Valkeyrie.open(postgresUrl(), { schema: schema() }))
+    await db.set(['n'], 1)
+    const entry = await db.get(['n'])
+    expect((await db.atomic().check(entry).set(['n'], 2).sum(['c'], 1n).commit()).ok).toBe(true)
+    expect((await db.atomic().check(entry).set(['n'], 3).commit()).ok).toBe(false)
+    expect((await db.get(['n'])).value).toBe(2)
+  })
+})
+
 describe.skipIf(postgres.unavailable !== undefined)("an application's own node-postgres pool", () => {
   it("applies Valkeyrie's migrations on request, in the schema option's schema, and leaves the pool open", async () => {
     const pool = appPool()

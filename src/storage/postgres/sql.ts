@@ -51,6 +51,12 @@ export interface TransactionSettings {
   idleTimeout: number
 }
 
+/** The transaction's settings, as one statement. */
+const settingsStatement = (settings: TransactionSettings): string =>
+  `SELECT set_config('lock_timeout', '${numberLiteral(settings.lockTimeout)}', true), ` +
+  `set_config('idle_in_transaction_session_timeout', '${numberLiteral(settings.idleTimeout)}', true), ` +
+  `set_config('synchronous_commit', '${settings.synchronousCommit}', true)`
+
 /** Every statement of one database's tables. */
 export function statementsFor(tables: PgKvTables) {
   const kv = tableName(tables.kv)
@@ -95,13 +101,40 @@ export function statementsFor(tables: PgKvTables) {
     begin(keys: readonly Buffer[], settings: TransactionSettings): string {
       const statements = [
         'BEGIN ISOLATION LEVEL READ COMMITTED',
-        `SELECT set_config('lock_timeout', '${numberLiteral(settings.lockTimeout)}', true), ` +
-          `set_config('idle_in_transaction_session_timeout', '${numberLiteral(settings.idleTimeout)}', true), ` +
-          `set_config('synchronous_commit', '${settings.synchronousCommit}', true)`,
+        settingsStatement(settings),
         `SELECT version FROM ${meta} WHERE id = ${META_ID} FOR UPDATE`,
       ]
       if (keys.length > 0) statements.push(`SELECT ${columns} FROM ${kv} WHERE key IN (${keys.map(bytesLiteral).join(', ')})`)
       return statements.join(';\n')
+    },
+
+    /**
+     * A commit group that reads nothing (sets and deletes alone), in one round trip, on the guess that the counter is
+     * still `from` (this process wrote last). The UPDATE of the counter row takes the write lock and matches only
+     * if the guess holds; the writes run only if it matched; the last result's `bumped` says which.
+     */
+    blindCommit(rows: readonly KvRow[], removed: readonly Buffer[], from: number, to: number, settings: TransactionSettings): string {
+      const ctes = [`bump AS (UPDATE ${meta} SET version = ${numberLiteral(to)} WHERE id = ${META_ID} AND version = ${numberLiteral(from)} RETURNING 1)`]
+      if (rows.length > 0) {
+        const values = rows.map(
+          (r) =>
+            `(${bytesLiteral(r.key)}::bytea, ${bytesLiteral(r.value)}::bytea, ${numberLiteral(r.encoding)}::smallint, ` +
+            `${numberLiteral(r.version)}::bigint, ${numberLiteral(r.expiresAt)}::bigint)`,
+        )
+        ctes.push(
+          `written AS (INSERT INTO ${kv} (${columns}) SELECT * FROM (VALUES ${values.join(', ')}) AS w (${columns}) ` +
+            `WHERE EXISTS (SELECT 1 FROM bump)${upsertTail} RETURNING 1)`,
+        )
+      }
+      if (removed.length > 0) {
+        ctes.push(`removed AS (DELETE FROM ${kv} WHERE key IN (${removed.map(bytesLiteral).join(', ')}) AND EXISTS (SELECT 1 FROM bump) RETURNING 1)`)
+      }
+      return [
+        'BEGIN ISOLATION LEVEL READ COMMITTED',
+        settingsStatement(settings),
+        `WITH ${ctes.join(',\n')} SELECT count(*)::int AS bumped FROM bump`,
+        'COMMIT',
+      ].join(';\n')
     },
 
     /** The second round trip: the writes (one per key, in final state), the counter, and COMMIT. */
