@@ -103,6 +103,13 @@ async function main(): Promise<void> {
     return
   }
   const { server } = found
+  // Interrupted: still stop (and delete) a throwaway server.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      server.stop()
+      process.exit(130)
+    })
+  }
   const log = (message: string): void => void process.stderr.write(message + '\n')
   const started = performance.now()
   try {
