@@ -19,6 +19,7 @@ import Database from 'better-sqlite3'
 import { CONTENDERS, prepareDatabase, removeDatabase, type ContenderName, type ContenderResult } from './populate.js'
 import type { Durability } from './raw.js'
 import { countAt, WORKLOADS, workloadNamed, type Workload } from './workloads.js'
+import { runPostgresBench } from './postgres/after-sqlite.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const CONTENDER_SCRIPT = join(ROOT, 'bench', 'contender.ts')
@@ -348,3 +349,5 @@ try {
   console.error(`bench: ${error instanceof Error ? error.message : String(error)}`)
   process.exitCode = 1
 }
+// The PostgreSQL part (bench/postgres/), with the same scale, runs and workloads.
+if (!process.exitCode) process.exitCode = runPostgresBench(process.argv.slice(2))
