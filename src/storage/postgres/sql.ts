@@ -51,6 +51,13 @@ export interface TransactionSettings {
   idleTimeout: number
 }
 
+/** Marks the error of a blind commit whose guess of the counter was stale. */
+const STALE_GUESS = ' counter moved'
+
+/** Whether a blind commit failed because another writer had advanced the counter (nothing was written). */
+export const isStaleGuess = (error: unknown): boolean =>
+  (error as { code?: unknown })?.code === '22P02' && String((error as Error).message).includes(`${STALE_GUESS}"`)
+
 /** The transaction's settings, as one statement. */
 const settingsStatement = (settings: TransactionSettings): string =>
   `SELECT set_config('lock_timeout', '${numberLiteral(settings.lockTimeout)}', true), ` +
@@ -110,30 +117,17 @@ export function statementsFor(tables: PgKvTables) {
 
     /**
      * A commit group that reads nothing (sets and deletes alone), in one round trip, on the guess that the counter is
-     * still `from` (this process wrote last). The UPDATE of the counter row takes the write lock and matches only
-     * if the guess holds; the writes run only if it matched; the last result's `bumped` says which.
+     * still `from` (this store wrote last): the UPDATE of the counter row takes the write lock, then sets the new
+     * counter if the guess holds, and otherwise fails on a cast of the counter's value (not a constant, so only
+     * evaluated then), which skips the writes after it and aborts the transaction (`isStaleGuess`).
      */
     blindCommit(rows: readonly KvRow[], removed: readonly Buffer[], from: number, to: number, settings: TransactionSettings): string {
-      const ctes = [`bump AS (UPDATE ${meta} SET version = ${numberLiteral(to)} WHERE id = ${META_ID} AND version = ${numberLiteral(from)} RETURNING 1)`]
-      if (rows.length > 0) {
-        const values = rows.map(
-          (r) =>
-            `(${bytesLiteral(r.key)}::bytea, ${bytesLiteral(r.value)}::bytea, ${numberLiteral(r.encoding)}::smallint, ` +
-            `${numberLiteral(r.version)}::bigint, ${numberLiteral(r.expiresAt)}::bigint)`,
-        )
-        ctes.push(
-          `written AS (INSERT INTO ${kv} (${columns}) SELECT * FROM (VALUES ${values.join(', ')}) AS w (${columns}) ` +
-            `WHERE EXISTS (SELECT 1 FROM bump)${upsertTail} RETURNING 1)`,
-        )
-      }
-      if (removed.length > 0) {
-        ctes.push(`removed AS (DELETE FROM ${kv} WHERE key IN (${removed.map(bytesLiteral).join(', ')}) AND EXISTS (SELECT 1 FROM bump) RETURNING 1)`)
-      }
       return [
         'BEGIN ISOLATION LEVEL READ COMMITTED',
         settingsStatement(settings),
-        `WITH ${ctes.join(',\n')} SELECT count(*)::int AS bumped FROM bump`,
-        'COMMIT',
+        `UPDATE ${meta} SET version = CASE WHEN version = ${numberLiteral(from)} THEN ${numberLiteral(to)} ` +
+          `ELSE (version::text || '${STALE_GUESS}')::bigint END WHERE id = ${META_ID}`,
+        this.commit(rows, removed, undefined),
       ].join(';\n')
     },
 

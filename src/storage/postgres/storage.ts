@@ -13,7 +13,7 @@ import { BufferedTransaction, keyId, NEEDS_READS } from '../buffered-transaction
 import { FORMAT_VERSION, formatProblem } from '../format.js'
 import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../store.js'
 import { type PgClient, type PgPool, type PgResult, sqlState, withConnection } from './client.js'
-import { resultsOf, type PgStatements, toRow, type TransactionSettings } from './sql.js'
+import { isStaleGuess, resultsOf, type PgStatements, toRow, type TransactionSettings } from './sql.js'
 
 /** Serialization failure and deadlock: the transaction was rolled back and may simply run again. */
 const RETRYABLE = new Set(['40001', '40P01'])
@@ -128,13 +128,14 @@ export class PostgresStorage implements Storage {
     const to = tx.version
     const bumped = await withConnection(this.#pool, async (client, broken) => {
       try {
-        const results = resultsOf(await client.query(this.#sql.blindCommit(written, removed, from, to, this.#settings)))
-        return Number(results[2]?.rows[0]?.bumped) === 1
+        await client.query(this.#sql.blindCommit(written, removed, from, to, this.#settings))
+        return true
       } catch (error) {
         this.#counter = undefined
         if (!sessionLost(error)) {
           const lost = await rollback(client, error)
           if (lost) broken(lost)
+          if (isStaleGuess(error)) return false
           throw error
         }
         broken(error as Error)
