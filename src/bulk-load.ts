@@ -9,12 +9,22 @@ import { expiresAtFor } from './expiry.js'
 import { MAX_MUTATIONS, MAX_TOTAL_KEY_BYTES, MAX_TOTAL_MUTATION_BYTES } from './limits.js'
 import type { KvKey, KvKeyPart } from './types.js'
 
-/** One entry to write: its full key, its value, and optionally when it expires. */
+/** One entry to write: its full key, its value, and optionally when it expires (in ms from now, or at a time). */
 export interface LoadEntry {
   key: KvKey
   value: unknown
   /** Milliseconds until the entry expires. */
   expireIn?: number
+  /** When the entry expires, in epoch ms (kept exactly); an entry already expired then is skipped. */
+  expiresAt?: number
+}
+
+/** What a load did. */
+export interface LoadResult {
+  /** Entries written (or, validating only, that would be). */
+  loaded: number
+  /** Entries skipped because their `expiresAt` had passed. */
+  expired: number
 }
 
 /** How `load` reports and what it does. */

@@ -8,7 +8,7 @@ import type { SchemaOutput } from './collection/schema.js'
 import { type CommitSource, type PreparedCommit, prepareCommit } from './commit.js'
 import { CommitQueue } from './commit-queue.js'
 import type { KvRow, MaybePromise, Storage } from './storage/store.js'
-import { BULK_LOAD_OPTION_NAMES, type BulkLoadOptions, CommitBatcher, type LoadEntry, type LoadOptions, planBulkLoad, sizeOf } from './bulk-load.js'
+import { BULK_LOAD_OPTION_NAMES, type BulkLoadOptions, CommitBatcher, type LoadEntry, type LoadOptions, type LoadResult, planBulkLoad, sizeOf } from './bulk-load.js'
 import { DatabaseClosedError, describeValue, ReadOnlyError, StorageError, ValkeyrieError } from './errors.js'
 import { ExpirySweeper, expireInOf, isLive } from './expiry.js'
 import { encodeKey } from './key/codec.js'
@@ -217,39 +217,49 @@ export class Valkeyrie {
 
   /**
    * @internal Writes entries in as few commits as the limits allow (each commit atomic, the whole load not),
-   * encoding every entry exactly as `set` does. Returns how many were written; with `validateOnly`, how many
-   * would be, writing nothing. An entry that cannot be written rejects with its `TypeError`/`RangeError`, its
-   * message led by `item <n>` (counted from 1).
+   * encoding every entry exactly as `set` does; an entry whose `expiresAt` has passed is skipped. With
+   * `validateOnly`, checks every entry and writes nothing. An entry that cannot be written rejects with its
+   * `TypeError`/`RangeError`, its message led by `item <n>` (counted from 1).
    */
-  async load(entries: AsyncIterable<LoadEntry> | Iterable<LoadEntry>, options: LoadOptions = {}): Promise<number> {
+  async load(entries: AsyncIterable<LoadEntry> | Iterable<LoadEntry>, options: LoadOptions = {}): Promise<LoadResult> {
     this.#open()
     if (this.#readOnly && !options.validateOnly) throw new ReadOnlyError('load')
     const batcher = new CommitBatcher()
     let count = 0
-    let written = 0
+    let loaded = 0
+    let expired = 0
     const write = async (commit: PreparedCommit): Promise<void> => {
       this.#open()
       await this.#queue.submit(commit)
-      written += commit.mutations.length
-      options.onProgress?.(written)
+      loaded += commit.mutations.length
+      options.onProgress?.(loaded)
     }
     for await (const entry of entries) {
       count++
       let prepared: PreparedCommit
       try {
-        const { key, value, expireIn } = entry
+        const { key, value, expiresAt } = entry
+        const now = this.#clock()
+        if (expiresAt !== undefined && expiresAt <= now) {
+          expired++
+          continue
+        }
+        const expireIn = expiresAt === undefined ? entry.expireIn : expiresAt - now
         const mutation: KvMutation = expireIn === undefined ? { type: 'set', key, value } : { type: 'set', key, value, expireIn }
-        prepared = prepareCommit([], [mutation], this.#serializer, this.#clock(), 'plain')
+        prepared = prepareCommit([], [mutation], this.#serializer, now, 'plain')
       } catch (error) {
         throw numbered(error, count)
       }
-      if (options.validateOnly) continue
+      if (options.validateOnly) {
+        loaded++
+        continue
+      }
       const full = batcher.add(prepared.mutations[0] as PreparedCommit['mutations'][number])
       if (full) await write(full)
     }
     const last = batcher.take()
     if (last) await write(last)
-    return options.validateOnly ? count : written
+    return { loaded, expired }
   }
 
   /**

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { finished } from 'node:stream/promises'
-import type { LoadEntry } from '../../bulk-load.js'
+import type { LoadEntry, LoadResult } from '../../bulk-load.js'
 import { Valkeyrie } from '../../valkeyrie.js'
 import { UsageError } from '../args.js'
 import { openDenoKv, readDenoKv } from '../deno-kv.js'
@@ -74,17 +74,9 @@ function denoSource(path: string): Source {
   }
 }
 
-/** The entries still live now, as entries to load; counts those that have expired. */
-async function* live(entries: AsyncIterable<LineEntry>, skipped: { count: number }): AsyncGenerator<LoadEntry> {
-  for await (const { key, value, expiresAt } of entries) {
-    if (expiresAt === null) {
-      yield { key, value }
-      continue
-    }
-    const expireIn = expiresAt - Date.now()
-    if (expireIn <= 0) skipped.count++
-    else yield { key, value, expireIn }
-  }
+/** The entries of a source as entries to load: the expiry kept exactly. */
+async function* toLoad(entries: AsyncIterable<LineEntry>): AsyncGenerator<LoadEntry> {
+  for await (const { key, value, expiresAt } of entries) yield expiresAt === null ? { key, value } : { key, value, expiresAt }
 }
 
 /** A load error of the n-th entry, said of the line (or Deno KV key) it came from. */
@@ -120,10 +112,9 @@ export const importCommand: Command = {
         ? await openDatabase(database, 'write', serializer)
         : await Valkeyrie.open({ serializer: await loadSerializer(serializer ?? 'v8'), sweepInterval: 0 })
       try {
-        const checked = { count: 0 }
         let seen = 0
         try {
-          seen = await db.load(live(source.entries(position), checked), { validateOnly: true })
+          seen = (await db.load(toLoad(source.entries(position)), { validateOnly: true })).loaded
         } catch (error) {
           throw located(error, position)
         }
@@ -132,18 +123,18 @@ export const importCommand: Command = {
           await db.close()
           db = await openDatabase(database, 'create', serializer)
         }
-        const skipped = { count: 0 }
-        let imported: number
+        let result: LoadResult
         try {
-          imported = await db.load(live(source.entries(position), skipped), {
+          result = await db.load(toLoad(source.entries(position)), {
             onProgress: (loaded) => out.progress(`imported ${loaded} of ${seen} entries`),
           })
         } catch (error) {
           throw located(error, position)
         }
         out.endProgress()
-        if (out.json) await out.jsonLine({ imported, skipped: skipped.count })
-        else await out.line(`imported ${imported} ${imported === 1 ? 'entry' : 'entries'}${skipped.count > 0 ? ` (skipped ${skipped.count} expired)` : ''}`)
+        const { loaded, expired } = result
+        if (out.json) await out.jsonLine({ imported: loaded, expired })
+        else await out.line(`imported ${loaded} ${loaded === 1 ? 'entry' : 'entries'}${expired > 0 ? ` (skipped ${expired} expired)` : ''}`)
         return 0
       } finally {
         await db.close()
