@@ -50,7 +50,12 @@ async function main(argv: readonly string[], out?: Output): Promise<number> {
     throw new UsageError(`unknown serializer ${JSON.stringify(serializer)}: use one of ${SERIALIZER_NAMES.join(', ')}`)
   }
   const [database, ...args] = positionals as [string, ...string[]]
-  return command.run({ database, args, values, serializer, out: out ?? new Output(values.json === true) })
+  const output = out ?? new Output(values.json === true)
+  try {
+    return await command.run({ database, args, values, serializer, out: output })
+  } finally {
+    await output.flush()
+  }
 }
 
 /** The exit code of an error: 2 for a mistake in the command line or its input, 1 for anything else. */

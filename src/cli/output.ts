@@ -10,6 +10,8 @@ import type { Json } from './tagged-json.js'
 
 /** Progress updates at most this often, in ms. */
 const PROGRESS_INTERVAL_MS = 100
+/** Lines are written to stdout in chunks of about this many bytes: one write per line would be a system call each. */
+const CHUNK_BYTES = 64 * 1024
 
 export class Output {
   readonly json: boolean
@@ -17,6 +19,8 @@ export class Output {
   readonly #stderr: NodeJS.WriteStream
   #lastProgress = 0
   #progressShown = false
+  #pending: string[] = []
+  #pendingBytes = 0
 
   constructor(json: boolean, stdout: NodeJS.WriteStream = process.stdout, stderr: NodeJS.WriteStream = process.stderr) {
     this.json = json
@@ -24,10 +28,24 @@ export class Output {
     this.#stderr = stderr
   }
 
-  /** Writes one line to stdout; resolves once stdout can take more (so a long export never fills memory). */
+  /**
+   * Queues one line for stdout, written with the next chunk; when a chunk is written and stdout is full, resolves
+   * once it can take more (so a long export never fills memory). `flush()` writes the rest.
+   */
   line(text: string): Promise<void> | undefined {
-    if (this.#stdout.write(`${text}\n`)) return undefined
-    return new Promise((resolve) => this.#stdout.once('drain', resolve))
+    this.#pending.push(text, '\n')
+    this.#pendingBytes += text.length + 1
+    return this.#pendingBytes >= CHUNK_BYTES ? this.flush() : undefined
+  }
+
+  /** Writes the queued lines; resolves once stdout can take more. */
+  flush(): Promise<void> | undefined {
+    if (this.#pending.length === 0) return undefined
+    const chunk = this.#pending.join('')
+    this.#pending = []
+    this.#pendingBytes = 0
+    if (this.#stdout.write(chunk)) return undefined
+    return new Promise((resolve) => this.#stdout.once('drain', () => resolve()))
   }
 
   /** One JSON line on stdout. */
@@ -45,8 +63,9 @@ export class Output {
     return formatKey(key)
   }
 
-  /** A note on stderr (a missing entry, a count of skipped lines). */
+  /** A note on stderr (a missing entry, a count of skipped lines), after the lines queued for stdout. */
   note(text: string): void {
+    void this.flush()
     this.endProgress()
     this.#stderr.write(`${text}\n`)
   }

@@ -36,7 +36,7 @@ describe('bulk loads of 100,000 entries over 1 KB', () => {
     const out = createWriteStream(input)
     for (let i = 0; i < COUNT; i++) {
       if (!out.write(`${JSON.stringify({ key: ['items', i], value: { id: i, pad: PAD } })}\n`)) {
-        await new Promise((resolve) => out.once('drain', resolve))
+        await new Promise<void>((resolve) => out.once('drain', () => resolve()))
       }
     }
     out.end()

@@ -184,7 +184,7 @@ describe('import --from-deno-kv', () => {
       [['regexp'], /deno+/gi],
       [[1n, 2, true, new Uint8Array([7, 0])], 'every key part type'],
     ]
-    for (const [key, value] of values) await kv.set(key as Deno.KvKey, value)
+    for (const [key, value] of values) await kv.set(key as Parameters<typeof kv.set>[0], value)
     await kv.set(['counter'], new DenoKvU64(42n))
     await kv.atomic().sum(['visits'], 5n).commit()
     await kv.set(['expiring'], 'later', { expireIn: 3_600_000 })
