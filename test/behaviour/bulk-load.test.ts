@@ -55,9 +55,9 @@ describe('Valkeyrie.from and fromAsync', () => {
 
   it('refuses bad options before any I/O: no file is created', async () => {
     const path = tempDbPath()
-    await expect(Valkeyrie.from([1], { path, prefix: 'items' as never, keyProperty: 'id' })).rejects.toThrow(TypeError)
-    await expect(Valkeyrie.from([1], { path, prefix: [], keyProperty: {} as never })).rejects.toThrow(/keyProperty/)
-    await expect(Valkeyrie.from([1], { path, prefix: [], keyProperty: 'id', expireIn: -1 })).rejects.toThrow(RangeError)
+    await expect(Valkeyrie.from([{ id: 1 }], { path, prefix: 'items' as never, keyProperty: 'id' })).rejects.toThrow(TypeError)
+    await expect(Valkeyrie.from([{ id: 1 }], { path, prefix: [], keyProperty: {} as never })).rejects.toThrow(/keyProperty/)
+    await expect(Valkeyrie.from([{ id: 1 }], { path, prefix: [], keyProperty: 'id', expireIn: -1 })).rejects.toThrow(RangeError)
     await expect(Valkeyrie.from(5 as never, { path, prefix: [], keyProperty: 'id' })).rejects.toThrow(/iterable/)
     expect(existsSync(path)).toBe(false)
   })
@@ -113,7 +113,7 @@ describe('clear, destroy and info', () => {
 
   it('destroy refuses a database on your own connection, and a read-only open', async () => {
     const client = new Database(':memory:')
-    const own = await openTestDb({ database: client, migrations: 'apply' })
+    const own = await openTestDb(undefined, { database: client, migrations: 'apply' })
     await expect(own.destroy()).rejects.toThrow(TypeError)
     await own.set(['still', 'open'], 1)
 
