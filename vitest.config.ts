@@ -18,8 +18,9 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    // The fault suite is slower and runs on its own: npm run test:faults (vitest.faults.config.ts).
-    exclude: ['test/faults/**', '**/node_modules/**'],
+    // The fault suite and the bulk suite are slower and run on their own: npm run test:faults
+    // (vitest.faults.config.ts), npm run test:bulk (vitest.bulk.config.ts).
+    exclude: ['test/faults/**', 'test/bulk/**', '**/node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     typecheck: {
