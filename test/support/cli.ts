@@ -22,6 +22,8 @@ export interface BuiltCli {
   run(args: readonly string[], options?: { input?: string | Buffer; cwd?: string }): CliResult
   /** The package folder. */
   folder: string
+  /** The built `dist/cli/main.js`. */
+  main: string
   remove(): void
 }
 
@@ -44,6 +46,7 @@ export function buildCli(): BuiltCli {
   mkdirSync(join(folder, 'work'))
   return {
     folder,
+    main,
     run(args, options = {}) {
       const result = spawnSync(process.execPath, [main, ...args], {
         cwd: options.cwd ?? join(folder, 'work'),

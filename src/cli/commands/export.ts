@@ -27,7 +27,7 @@ export const exportCommand: Command = {
         }
         await out.line(line)
         count++
-        out.progress(`exported ${count} entries`)
+        out.progress(`exported ${count} ${count === 1 ? 'entry' : 'entries'}`)
       }
       out.endProgress()
       return 0

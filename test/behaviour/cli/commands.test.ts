@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -107,6 +108,20 @@ describe('valkeyrie: every command', () => {
     const result = cli.run(['export', path])
     expect(result.stderr).toBe('')
     expect(result.stdout.split('\n').length).toBe(3001)
+  })
+
+  // util-linux `script` runs the command on a pseudo-terminal (stdout and stderr both), as a user's shell does.
+  const hasScript = spawnSync('script', ['--version']).status === 0
+  it.skipIf(!hasScript)('shows progress on stderr when it is a terminal, then clears it', async () => {
+    const path = tempDbPath()
+    const db = await Valkeyrie.open(path)
+    await db.set(['a'], 1)
+    await db.close()
+    const result = spawnSync('script', ['-qec', `"${process.execPath}" "${cli.main}" export "${path}"`, '/dev/null'])
+    const screen = result.stdout.toString('utf8')
+    expect(result.status).toBe(0)
+    // Cursor to column 1 and clear the line (ESC[1G ESC[2K), the progress text, cleared again before the line.
+    expect(screen).toContain('\u001b[1G\u001b[2Kexported 1 entry\u001b[1G\u001b[2K{"key":["a"],"value":1}')
   })
 })
 
