@@ -8,6 +8,7 @@ import { describeValue } from './errors.js'
 import { expiresAtFor } from './expiry.js'
 import { MAX_MUTATIONS, MAX_TOTAL_KEY_BYTES, MAX_TOTAL_MUTATION_BYTES } from './limits.js'
 import type { KvKey, KvKeyPart } from './types.js'
+import type { ValkeyrieOptions } from './valkeyrie.js'
 
 /** One entry to write: its full key, its value, and optionally when it expires (in ms from now, or at a time). */
 export interface LoadEntry {
@@ -139,4 +140,37 @@ export class CommitBatcher {
     this.#bytes = 0
     return commit
   }
+}
+
+/** Splits `from`/`fromAsync` options into the bulk options and those of `open`. */
+export function splitBulkOptions<T>(options: BulkLoadOptions<T> & ValkeyrieOptions): [BulkLoadOptions<T>, ValkeyrieOptions] {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`options must be an object with prefix and keyProperty: received ${describeValue(options)}`)
+  }
+  const bulk: Record<string, unknown> = {}
+  const open: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(options)) (BULK_LOAD_OPTION_NAMES.has(name) ? bulk : open)[name] = value
+  return [bulk as unknown as BulkLoadOptions<T>, open as ValkeyrieOptions]
+}
+
+/** Each item of a source as the entry to load. */
+export async function* mapItems<T>(items: AsyncIterable<T> | Iterable<T>, toEntry: (item: T) => LoadEntry): AsyncGenerator<LoadEntry> {
+  let index = 0
+  for await (const item of items) {
+    index++
+    let entry: LoadEntry
+    try {
+      entry = toEntry(item)
+    } catch (error) {
+      throw numbered(error, index)
+    }
+    yield entry
+  }
+}
+
+/** A caller mistake in the n-th item of a load, its message led by `item <n>`; other errors as they are. */
+export function numbered(error: unknown, n: number): unknown {
+  if (!(error instanceof TypeError || error instanceof RangeError)) return error
+  const message = `item ${n}: ${error.message}`
+  return error instanceof RangeError ? new RangeError(message, { cause: error }) : new TypeError(message, { cause: error })
 }

@@ -8,7 +8,7 @@ import type { SchemaOutput } from './collection/schema.js'
 import { type CommitSource, type PreparedCommit, prepareCommit } from './commit.js'
 import { CommitQueue } from './commit-queue.js'
 import type { KvRow, MaybePromise, Storage } from './storage/store.js'
-import { BULK_LOAD_OPTION_NAMES, type BulkLoadOptions, CommitBatcher, type LoadEntry, type LoadOptions, type LoadResult, planBulkLoad, sizeOf } from './bulk-load.js'
+import { type BulkLoadOptions, CommitBatcher, type LoadEntry, type LoadOptions, type LoadResult, mapItems, numbered, planBulkLoad, sizeOf, splitBulkOptions } from './bulk-load.js'
 import { DatabaseClosedError, describeValue, ReadOnlyError, StorageError, ValkeyrieError } from './errors.js'
 import { ExpirySweeper, expireInOf, isLive } from './expiry.js'
 import { encodeKey } from './key/codec.js'
@@ -78,17 +78,6 @@ function validateOptions(options: unknown): ValkeyrieOptions {
 
 /** Every key: encoded keys begin with 01 to 27, and the library's own records (driver.ts) with FF. */
 const ALL_KEYS = { start: Buffer.of(0x00), end: Buffer.of(0xff) }
-
-/** Splits `from`/`fromAsync` options into the bulk options and those of `open`. */
-function splitBulkOptions<T>(options: BulkLoadOptions<T> & ValkeyrieOptions): [BulkLoadOptions<T>, ValkeyrieOptions] {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`options must be an object with prefix and keyProperty: received ${describeValue(options)}`)
-  }
-  const bulk: Record<string, unknown> = {}
-  const open: Record<string, unknown> = {}
-  for (const [name, value] of Object.entries(options)) (BULK_LOAD_OPTION_NAMES.has(name) ? bulk : open)[name] = value
-  return [bulk as unknown as BulkLoadOptions<T>, open as ValkeyrieOptions]
-}
 
 function isPlainObject(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false
@@ -529,24 +518,3 @@ export class Valkeyrie {
   }
 }
 
-/** Each item of a source as the entry to load. */
-async function* mapItems<T>(items: AsyncIterable<T> | Iterable<T>, toEntry: (item: T) => LoadEntry): AsyncGenerator<LoadEntry> {
-  let index = 0
-  for await (const item of items) {
-    index++
-    let entry: LoadEntry
-    try {
-      entry = toEntry(item)
-    } catch (error) {
-      throw numbered(error, index)
-    }
-    yield entry
-  }
-}
-
-/** A caller mistake in the n-th item of a load, its message led by `item <n>`; other errors as they are. */
-function numbered(error: unknown, n: number): unknown {
-  if (!(error instanceof TypeError || error instanceof RangeError)) return error
-  const message = `item ${n}: ${error.message}`
-  return error instanceof RangeError ? new RangeError(message, { cause: error }) : new TypeError(message, { cause: error })
-}
