@@ -25,7 +25,7 @@ contents() {
   local missing=0
   for file in package.json README.md LICENSE dist/index.js dist/index.d.ts dist/u64.js dist/serializers/index.js \
     dist/serializers/json.js dist/serializers/bson.js dist/serializers/msgpackr.js dist/serializers/cbor-x.js \
-    dist/drizzle.js dist/testing/index.js drizzle/sqlite/meta/_journal.json src/index.ts; do
+    dist/drizzle.js dist/testing/index.js dist/cli/main.js drizzle/sqlite/meta/_journal.json src/index.ts; do
     grep -qx "$file" "$WORK/files" || { echo "missing from the package: $file" >&2; missing=1; }
   done
   if grep -E '^(test|bench|examples|\.ci|node_modules)/|\.db$|^tsconfig|^vitest' "$WORK/files" >&2; then
@@ -71,6 +71,15 @@ fresh_app() {
 
 run_app() { (cd "$APP" && node check.mjs); }
 
+# The installed bin: npx finds it, and a set, get and export round through a file.
+run_cli() {
+  (cd "$APP" && npx --no-install valkeyrie --help >/dev/null &&
+    npx --no-install valkeyrie set cli.db '["a", {"$$":"bigint","v":"1"}]' '{"$$":"KvU64","v":"5"}' >/dev/null &&
+    [ "$(npx --no-install valkeyrie get cli.db '["a", {"$$":"bigint","v":"1"}]')" = 'KvU64 { value: 5n }' ] &&
+    [ "$(npx --no-install valkeyrie export cli.db)" = '{"key":["a",{"$$":"bigint","v":"1"}],"value":{"$$":"KvU64","v":"5"}}' ] &&
+    rm -f cli.db*)
+}
+
 # tsc TS [OPTIONS]: type-checks the application with that TypeScript. With the library check on, errors inside
 # other packages' declarations are theirs and left out (drizzle-orm's need the drivers of its other dialects);
 # any error in the application or in valkeyrie's declarations fails.
@@ -112,4 +121,5 @@ step "publint" env -C "$ROOT" npx publint run "$TARBALL" --strict
 step "are-the-types-wrong" env -C "$ROOT" npx attw "$TARBALL" --profile esm-only --format table
 step "fresh application: install the tarball with every peer at its current release" fresh_app
 step "fresh application: run it" run_app
+step "fresh application: the valkeyrie command" run_cli
 step "fresh application: type-check it under TypeScript 5.9 and 7" typecheck_app

@@ -20,6 +20,7 @@ import { CONTENDERS, prepareDatabase, removeDatabase, type ContenderName, type C
 import type { Durability } from './raw.js'
 import { countAt, WORKLOADS, workloadNamed, type Workload } from './workloads.js'
 import { runPostgresBench } from './postgres/after-sqlite.js'
+import { runPortability } from './portability.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const CONTENDER_SCRIPT = join(ROOT, 'bench', 'contender.ts')
@@ -36,6 +37,8 @@ interface Options {
   workloads: Workload[]
   out: string
   tmp: string
+  /** Run bench/portability.ts too (not with --only). */
+  portability: boolean
 }
 
 function parseOptions(): Options {
@@ -74,7 +77,7 @@ function parseOptions(): Options {
           .filter((name) => name !== '')
           .map(workloadNamed)
   if (workloads.length === 0) throw new Error('--only names no workload')
-  return { scale, runs, durability, workloads, out: resolve(values.out), tmp: resolve(values.tmp) }
+  return { scale, runs, durability, workloads, out: resolve(values.out), tmp: resolve(values.tmp), portability: values.only === undefined }
 }
 
 /** The commit measured, and whether src/ had uncommitted changes (read-only git calls; null outside a checkout). */
@@ -222,6 +225,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+  const portability = options.portability ? await runPortability({ ...options, log }) : null
   const elapsed = (performance.now() - started) / 1000
   const loadAfter = os.loadavg()[0] ?? 0
   // The benchmark itself keeps about one CPU busy; more than that means something else competed for the machine.
@@ -316,6 +320,7 @@ async function main(): Promise<void> {
     ...notes.map((n) => `Note: ${n}.`),
     `Total time: ${seconds(elapsed)}. Load average (1 min) before ${loadBefore.toFixed(2)}, after ${loadAfter.toFixed(2)}.`,
   )
+  if (portability) lines.push('', ...portability.lines)
   if (busy) lines.push('Warning: the machine was busy with other work during the run; these numbers are noisy.')
   const below = summaries.filter((s) => s.meetsTarget === false)
   if (below.length > 0) lines.push(`Below ${TARGET_RATIO}× raw: ${below.map((s) => `${s.name} (${ratioText(s.ratio)})`).join(', ')}.`)
@@ -336,6 +341,7 @@ async function main(): Promise<void> {
     workloads: summaries,
     groupCommit,
     list1mRssGrowth: listGrowth,
+    portability: portability?.rows ?? null,
     table: lines.join('\n'),
   }
   mkdirSync(dirname(options.out), { recursive: true })

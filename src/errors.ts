@@ -33,6 +33,23 @@ export class OpenError extends ValkeyrieError {
   }
 }
 
+/**
+ * The database was written with another serializer than the one it was opened with. An `OpenError`, with both
+ * names as data, so a tool can open it again with the serializer it records.
+ */
+export class SerializerMismatchError extends OpenError {
+  override name = 'SerializerMismatchError'
+  /** The serializer the database records. */
+  readonly recorded: string
+  /** The serializer it was opened with. */
+  readonly requested: string
+  constructor(path: string, recorded: string, requested: string) {
+    super(path, `it was written with the ${recorded} serializer, but was opened with the ${requested} serializer`)
+    this.recorded = recorded
+    this.requested = requested
+  }
+}
+
 /** The storage failed while reading or writing (I/O error, disk full, locked past the busy timeout). */
 export class StorageError extends ValkeyrieError {
   override name = 'StorageError'

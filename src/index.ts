@@ -1,6 +1,7 @@
 /** The public surface of `valkeyrie`. */
 import './polyfills.js'
 export { Valkeyrie, type ValkeyrieOptions } from './valkeyrie.js'
+export type { BulkLoadOptions } from './bulk-load.js'
 export { AtomicOperation } from './atomic.js'
 export { KvListIterator } from './list.js'
 export { KvU64 } from './u64.js'
@@ -9,6 +10,7 @@ export {
   DatabaseClosedError,
   ReadOnlyError,
   OpenError,
+  SerializerMismatchError,
   StorageError,
   CorruptValueError,
   CommitUnknownResultError,
@@ -49,6 +51,7 @@ export type {
   Durability,
   KvCommitError,
   KvCommitResult,
+  KvDatabaseInfo,
   KvEntry,
   KvEntryMaybe,
   KvKey,

@@ -18,6 +18,8 @@ export interface ListSource {
   serializer: Serializer
   /** Called for each expired row a batch met. */
   foundExpired(key: Buffer): void
+  /** Give each entry its `expiresAt` too (for export). */
+  withExpiry?: boolean
 }
 
 function positiveInteger(value: unknown, name: string, max?: number): number | undefined {
@@ -67,7 +69,7 @@ function planList(selector: KvListSelector, options: KvListOptions = {}): ListPl
  * Entries of a selector in key order (or reverse), read `batchSize` at a time. Each batch is one statement, so no
  * read transaction stays open across an `await`.
  */
-export class KvListIterator<T = unknown> implements AsyncIterableIterator<KvEntry<T>> {
+export class KvListIterator<T = unknown, TEntry extends KvEntry<T> = KvEntry<T>> implements AsyncIterableIterator<TEntry> {
   readonly #source: ListSource
   readonly #plan: ListPlan
   #batch: KvRow[] = []
@@ -96,7 +98,7 @@ export class KvListIterator<T = unknown> implements AsyncIterableIterator<KvEntr
     return this.#cursor
   }
 
-  next(): Promise<IteratorResult<KvEntry<T>, undefined>> {
+  next(): Promise<IteratorResult<TEntry, undefined>> {
     // Not `async`: an entry already in the batch resolves without an async function's extra ticks.
     try {
       const row = this.#nextRow()
@@ -107,12 +109,13 @@ export class KvListIterator<T = unknown> implements AsyncIterableIterator<KvEntr
     return this.#nextRowAfterRead().then((row) => this.#result(row))
   }
 
-  #result(row: KvRow | undefined): IteratorResult<KvEntry<T>, undefined> {
+  #result(row: KvRow | undefined): IteratorResult<TEntry, undefined> {
     if (!row) return { done: true, value: undefined }
     this.#remaining--
     // Moved past the row before decoding it, so a CorruptValueError leaves the cursor after the bad entry.
     this.#lastKey = row.key
-    return { done: false, value: toEntry<T>(decodeKey(row.key), row, this.#source.serializer) }
+    const entry = toEntry<T>(decodeKey(row.key), row, this.#source.serializer)
+    return { done: false, value: (this.#source.withExpiry ? { ...entry, expiresAt: row.expiresAt } : entry) as TEntry }
   }
 
   /** The next live row of the current batch, if it has one. */
@@ -149,7 +152,7 @@ export class KvListIterator<T = unknown> implements AsyncIterableIterator<KvEntr
     else plan.start = Buffer.concat([last.key, ZERO])
   }
 
-  async return(): Promise<IteratorResult<KvEntry<T>, undefined>> {
+  async return(): Promise<IteratorResult<TEntry, undefined>> {
     this.#exhausted = true
     this.#batch = []
     return { done: true, value: undefined }

@@ -62,6 +62,24 @@ export interface KvCommitError {
   ok: false
 }
 
+/** What `db.info()` reports: read without writing anything. */
+export interface KvDatabaseInfo {
+  /** Entries stored, expired ones not yet deleted included. */
+  entries: number
+  /** Entries a read can see now. */
+  live: number
+  /** Entries expired and not yet deleted (the sweep or `cleanup()` deletes them). */
+  expired: number
+  /** Bytes on disk (a file with its WAL, or the tables in your own database), or null when the storage cannot tell. */
+  bytes: number | null
+  /** The serializer the database records. */
+  serializer: string
+  /** The version of the storage format, or null for a storage without one (a custom driver). */
+  formatVersion: number | null
+  /** The versionstamp of the last commit, or null before the first. */
+  versionstamp: string | null
+}
+
 /** Durability of an acknowledged write: `'full'` survives power loss, `'relaxed'` survives a process crash. */
 export type Durability = 'full' | 'relaxed'
 

@@ -1,24 +1,26 @@
 /** Valkeyrie: the public database object. It validates, encodes and coordinates; it holds no SQL. */
-import type { AtomicCheck, KvCommitError, KvCommitResult, KvEntryMaybe, KvKey, KvListOptions, KvListSelector, KvMutation, KvSetOptions } from './types.js'
+import type { AtomicCheck, KvCommitError, KvCommitResult, KvDatabaseInfo, KvEntry, KvEntryMaybe, KvKey, KvListOptions, KvListSelector, KvMutation, KvSetOptions } from './types.js'
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { AtomicOperation } from './atomic.js'
 import { Collection, type CollectionOptions, type IdFor } from './collection/collection.js'
 import type { IndexDefinitions } from './collection/indexes.js'
 import type { SchemaOutput } from './collection/schema.js'
-import { type CommitSource, prepareCommit } from './commit.js'
+import { type CommitSource, type PreparedCommit, prepareCommit } from './commit.js'
 import { CommitQueue } from './commit-queue.js'
 import type { KvRow, MaybePromise, Storage } from './storage/store.js'
-import { DatabaseClosedError, describeValue, ReadOnlyError, StorageError } from './errors.js'
+import { type BulkLoadOptions, CommitBatcher, type LoadEntry, type LoadOptions, type LoadResult, mapItems, numbered, planBulkLoad, sizeOf, splitBulkOptions } from './bulk-load.js'
+import { DatabaseClosedError, describeValue, ReadOnlyError, StorageError, ValkeyrieError } from './errors.js'
 import { ExpirySweeper, expireInOf, isLive } from './expiry.js'
 import { encodeKey } from './key/codec.js'
 import { assertKeySize } from './key/range.js'
-import { MAX_GET_MANY_KEYS, MAX_TIMER_MS } from './limits.js'
+import { MAX_GET_MANY_KEYS, MAX_MUTATIONS, MAX_TIMER_MS } from './limits.js'
 import { KvListIterator } from './list.js'
 import { serializerName, type Serializer } from './serializers/serializer.js'
 import { v8Serializer } from './serializers/v8.js'
 import { openStorage, validatePathWithOptions, validateStorageOptions, type StorageOptions } from './storage/open.js'
 import type { DriverFactory } from './storage/driver.js'
 import { toEntry } from './entry.js'
+import { toVersionstamp } from './versionstamp.js'
 
 /** Options of `Valkeyrie.open`. */
 export interface ValkeyrieOptions extends StorageOptions {
@@ -75,6 +77,9 @@ function validateOptions(options: unknown): ValkeyrieOptions {
   validateStorageOptions(o)
   return o
 }
+
+/** Every key: encoded keys begin with 01 to 27, and the library's own records (driver.ts) with FF. */
+const ALL_KEYS = { start: Buffer.of(0x00), end: Buffer.of(0xff) }
 
 function isPlainObject(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false
@@ -157,6 +162,179 @@ export class Valkeyrie {
     const storage = await openStorage(path, o, serializerName(serializer), clock)
     const sweepInterval = o.sweepInterval ?? DEFAULT_SWEEP_INTERVAL_MS
     return new Valkeyrie(CONSTRUCTING, storage, serializer, clock, sweepInterval, o.readOnly ?? false)
+  }
+
+  /**
+   * Opens a database (at `options.path`, else in memory) and writes every item of `items` into it under
+   * `[...prefix, keyPart]`, in commits sized to the limits by count and by bytes. On failure the database is
+   * closed and the error rethrown; the commits already made stay.
+   *
+   * @example
+   * const db = await Valkeyrie.from([{ id: 1, name: 'Ada' }, { id: 2, name: 'Alan' }], { prefix: ['users'], keyProperty: 'id' })
+   */
+  static async from<T>(items: Iterable<T>, options: BulkLoadOptions<T> & ValkeyrieOptions): Promise<Valkeyrie> {
+    if (typeof (items as Partial<Iterable<T>> | null)?.[Symbol.iterator] !== 'function') {
+      throw new TypeError(`from takes an iterable: received ${describeValue(items)}`)
+    }
+    return Valkeyrie.#bulkLoad(items, options, sizeOf(items))
+  }
+
+  /** As `from`, for an async iterable (or a sync one): items are written as they arrive. */
+  static async fromAsync<T>(items: AsyncIterable<T> | Iterable<T>, options: BulkLoadOptions<T> & ValkeyrieOptions): Promise<Valkeyrie> {
+    const source = items as Partial<AsyncIterable<T> & Iterable<T>> | null
+    if (typeof source?.[Symbol.asyncIterator] !== 'function' && typeof source?.[Symbol.iterator] !== 'function') {
+      throw new TypeError(`fromAsync takes an async iterable or an iterable: received ${describeValue(items)}`)
+    }
+    return Valkeyrie.#bulkLoad(items, options, sizeOf(items))
+  }
+
+  static async #bulkLoad<T>(
+    items: AsyncIterable<T> | Iterable<T>,
+    options: BulkLoadOptions<T> & ValkeyrieOptions,
+    total: number | undefined,
+  ): Promise<Valkeyrie> {
+    const [bulk, openOptions] = splitBulkOptions(options)
+    const toLoadEntry = planBulkLoad(bulk)
+    const db = await Valkeyrie.open(bulk.path, openOptions)
+    const onProgress = bulk.onProgress
+    try {
+      await db.load(mapItems(items, toLoadEntry), onProgress ? { onProgress: (loaded) => onProgress(loaded, total) } : {})
+    } catch (error) {
+      await db.close()
+      throw error
+    }
+    return db
+  }
+
+  /**
+   * @internal Writes entries in as few commits as the limits allow (each commit atomic, the whole load not),
+   * encoding every entry exactly as `set` does; an entry whose `expiresAt` has passed is skipped. With
+   * `validateOnly`, checks every entry and writes nothing. An entry that cannot be written rejects with its
+   * `TypeError`/`RangeError`, its message led by `item <n>` (counted from 1).
+   */
+  async load(entries: AsyncIterable<LoadEntry> | Iterable<LoadEntry>, options: LoadOptions = {}): Promise<LoadResult> {
+    this.#open()
+    if (this.#readOnly && !options.validateOnly) throw new ReadOnlyError('load')
+    const batcher = new CommitBatcher()
+    let count = 0
+    let loaded = 0
+    let expired = 0
+    const write = async (commit: PreparedCommit): Promise<void> => {
+      this.#open()
+      await this.#queue.submit(commit)
+      loaded += commit.mutations.length
+      options.onProgress?.(loaded)
+    }
+    for await (const entry of entries) {
+      count++
+      let prepared: PreparedCommit
+      try {
+        const { key, value, expiresAt } = entry
+        const now = this.#clock()
+        if (expiresAt !== undefined && expiresAt <= now) {
+          expired++
+          continue
+        }
+        const expireIn = expiresAt === undefined ? entry.expireIn : expiresAt - now
+        const mutation: KvMutation = expireIn === undefined ? { type: 'set', key, value } : { type: 'set', key, value, expireIn }
+        prepared = prepareCommit([], [mutation], this.#serializer, now, 'plain')
+      } catch (error) {
+        throw numbered(error, count)
+      }
+      if (options.validateOnly) {
+        loaded++
+        continue
+      }
+      const full = batcher.add(prepared.mutations[0] as PreparedCommit['mutations'][number])
+      if (full) await write(full)
+    }
+    const last = batcher.take()
+    if (last) await write(last)
+    return { loaded, expired }
+  }
+
+  /**
+   * @internal As `list`, with each entry's expiry (epoch ms, null for never), for export: the one read that
+   * sees when an entry expires.
+   */
+  listWithExpiry<T = unknown>(selector: KvListSelector, options?: KvListOptions): KvListIterator<T, KvEntry<T> & { expiresAt: number | null }> {
+    return new KvListIterator<T, KvEntry<T> & { expiresAt: number | null }>(
+      {
+        readRange: async (query) => this.#read((s) => s.readRange(query)),
+        now: this.#clock,
+        serializer: this.#serializer,
+        foundExpired: (key) => this.#foundExpired(key),
+        withExpiry: true,
+      },
+      selector,
+      options,
+    )
+  }
+
+  /**
+   * Describes the database without writing anything: how many entries (live and expired), its size on disk, its
+   * serializer, storage format and last versionstamp. Counting reads every entry's expiry: a full scan.
+   */
+  async info(): Promise<KvDatabaseInfo> {
+    const storage = this.#open()
+    if (typeof storage.describe !== 'function') {
+      throw new ValkeyrieError('the storage behind this database cannot describe itself')
+    }
+    const now = this.#clock()
+    const found = this.#read((s) => (s.describe as (now: number) => ReturnType<NonNullable<Storage['describe']>>)(now))
+    const d = found instanceof Promise ? await found : found
+    return {
+      entries: d.rows,
+      live: d.rows - d.expired,
+      expired: d.expired,
+      bytes: d.bytes,
+      serializer: d.serializer,
+      formatVersion: d.formatVersion,
+      versionstamp: d.version > 0 ? toVersionstamp(d.version) : null,
+    }
+  }
+
+  /**
+   * Deletes every entry, in commits of up to 1000 keys (each with its own versionstamp): the whole clear is not
+   * atomic, and entries written meanwhile may stay. Collections' records and indexes are entries too.
+   */
+  async clear(): Promise<void> {
+    this.#open()
+    if (this.#readOnly) throw new ReadOnlyError('clear')
+    for (;;) {
+      const found = this.#read((s) => s.readRange({ ...ALL_KEYS, limit: MAX_MUTATIONS, reverse: false }))
+      const rows = found instanceof Promise ? await found : found
+      if (rows.length === 0) return
+      const batcher = new CommitBatcher()
+      for (const row of rows) {
+        const full = batcher.add({ type: 'delete', key: row.key })
+        if (full) await this.#queue.submit(full)
+      }
+      const last = batcher.take()
+      if (last) await this.#queue.submit(last)
+    }
+  }
+
+  /**
+   * Closes the database and deletes it: the file with its -wal and -shm files (an in-memory database is just
+   * closed). Refused with a `TypeError` before closing when the storage does not own its data (your own
+   * connection, a custom driver): drop or delete that yourself.
+   */
+  async destroy(): Promise<void> {
+    const storage = this.#open()
+    if (this.#readOnly) throw new ReadOnlyError('destroy')
+    const destroy = storage.destroy
+    if (typeof destroy !== 'function') {
+      throw new TypeError('destroy deletes a database Valkeyrie opened itself: this one is on your own connection or a custom driver; clear() it, close() it and delete it yourself')
+    }
+    this.#closing ??= this.#close(async (s) => {
+      try {
+        await destroy.call(s)
+      } catch (error) {
+        throw new StorageError('destroy', { cause: error })
+      }
+    })
+    return this.#closing
   }
 
   #open(): Storage {
@@ -327,16 +505,18 @@ export class Valkeyrie {
     return this.#closing
   }
 
-  async #close(): Promise<void> {
+  /** Stops the sweep, finishes queued writes, then closes the store (or `finish`es it another way). */
+  async #close(finish: (storage: Storage) => MaybePromise<void> = (s) => s.close()): Promise<void> {
     const storage = this.#storage
     if (!storage) return
     this.#storage = undefined
     await this.#sweeper.stop()
     await this.#queue.drain()
-    await storage.close()
+    await finish(storage)
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
 }
+

@@ -12,8 +12,11 @@ import { asBuffer, assertDriver, type DriverEntry, type DriverFactory, type KvDr
 import { describeValue, OpenError } from '../errors.js'
 import { BufferedTransaction, keyId } from './buffered-transaction.js'
 import { entryToRow } from './driver-entry.js'
-import type { KvRow, RangeQuery, Storage, WriteTransaction } from './store.js'
+import type { KvRow, RangeQuery, Storage, StoreDescription, WriteTransaction } from './store.js'
 import { fromVersionstamp, toVersionstamp } from '../versionstamp.js'
+
+/** Entries per `list` call while `describe` counts them. */
+const DESCRIBE_PAGE_ROWS = 1000
 
 const idOf = keyId
 
@@ -145,6 +148,40 @@ export class DriverStorage implements Storage {
     return this.#exclusive(async () => {
       await this.#driver.cleanup(now)
       return 0
+    })
+  }
+
+  /**
+   * Counts the entries by listing every key, a page at a time, as of time 0 (so that a driver that leaves out
+   * expired entries still lists them all) and compares each expiry with `now`. A driver knows no size on disk and
+   * no format version.
+   */
+  describe(now: number): Promise<StoreDescription> {
+    return this.#exclusive(async () => {
+      let rows = 0
+      let expired = 0
+      let start = Buffer.of(0x00)
+      const end = Buffer.of(0xff)
+      for (;;) {
+        const page = await this.#driver.list(start, end, Buffer.alloc(0), 0, DESCRIBE_PAGE_ROWS, false)
+        for (const entry of page) {
+          rows++
+          if (entry.expiresAt !== null && entry.expiresAt <= now) expired++
+        }
+        const last = page.at(-1)
+        if (page.length < DESCRIBE_PAGE_ROWS || last === undefined) break
+        start = Buffer.concat([asBuffer(last.key), Buffer.of(0x00)])
+      }
+      const serializer = await this.#driver.get(SERIALIZER_KEY, now)
+      const version = versionOf(await this.#driver.get(VERSION_KEY, now))
+      return {
+        rows,
+        expired,
+        bytes: null,
+        serializer: serializer ? Buffer.from(serializer.value).toString('utf8') : '',
+        formatVersion: null,
+        version,
+      }
     })
   }
 

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3'
 import { DriverStorage, makeDriver } from './driver-store.js'
 import type { DriverFactory, KvDriver } from './driver.js'
-import { describeValue, OpenError } from '../errors.js'
+import { describeValue, OpenError, SerializerMismatchError } from '../errors.js'
 import { DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_PG_POOL_SIZE, MAX_TIMER_MS } from '../limits.js'
 import type { Storage } from './store.js'
 import { attachDatabase } from './sqlite/attach.js'
@@ -64,11 +64,11 @@ export interface SqliteConnection {
 /** A store, and how to record the serializer in it: the name recorded comes back (another one's, if it has one). */
 export type OpenedStorage = Storage & { recordSerializer(name: string, shownPath: string): string | Promise<string> }
 
-/** Records the serializer in a new store, or refuses, with an `OpenError`, one written with another serializer. */
+/** Records the serializer in a new store, or refuses, with a `SerializerMismatchError`, one written with another serializer. */
 export async function checkSerializer(storage: OpenedStorage, name: string, shownPath: string): Promise<void> {
   const recorded = await storage.recordSerializer(name, shownPath)
   if (recorded !== name) {
-    throw new OpenError(shownPath, `it was written with the ${recorded} serializer, but was opened with the ${name} serializer`)
+    throw new SerializerMismatchError(shownPath, recorded, name)
   }
 }
 

@@ -41,6 +41,25 @@ export interface WriteTransaction {
   nextVersion(): number
 }
 
+/**
+ * What a store says about itself, read without writing anything (for `db.info()` and the `info` command). Counts
+ * include expired rows not yet deleted; a store that cannot tell a figure gives null.
+ */
+export interface StoreDescription {
+  /** Rows stored, expired ones included. */
+  rows: number
+  /** Rows expired at the `now` given and not yet deleted. */
+  expired: number
+  /** Bytes the store occupies on disk (a file with its WAL, or its tables), when it knows. */
+  bytes: number | null
+  /** The serializer name recorded in the store. */
+  serializer: string
+  /** The version of the stored format, for a store that records one. */
+  formatVersion: number | null
+  /** The last commit counter handed out (0 before the first commit). */
+  version: number
+}
+
 /** A store of rows. Reads see committed data only; `transact` runs its function in one serializable transaction. */
 export interface Storage {
   read(key: Buffer): MaybePromise<KvRow | undefined>
@@ -56,4 +75,11 @@ export interface Storage {
   /** Deletes up to `limit` rows expired at `now`; returns how many. */
   purgeExpired(now: number, limit: number): MaybePromise<number>
   close(): MaybePromise<void>
+  /** Optional: describes the store, reading only (see StoreDescription). */
+  describe?(now: number): MaybePromise<StoreDescription>
+  /**
+   * Optional: closes the store and deletes everything it keeps (a file with its -wal and -shm files). Undefined
+   * for a store that does not own its data, such as an application's own connection.
+   */
+  destroy?: (() => MaybePromise<void>) | undefined
 }

@@ -79,6 +79,21 @@ describe.skipIf(postgres.unavailable !== undefined)('a PostgreSQL database from 
     expect(tables.rows.map((r) => r.table_name)).toEqual(['__valkeyrie_migrations', 'kv', 'kv_meta'])
   })
 
+  it('describes itself (info) and destroy() drops its tables, keeping the schema', async () => {
+    const name = schema()
+    const db = await Valkeyrie.open(postgresUrl(), { schema: name, clock: () => 1000 })
+    await db.set(['a'], 1)
+    await db.set(['b'], 2, { expireIn: 0 })
+    const info = await db.info()
+    expect(info).toMatchObject({ entries: 2, live: 1, expired: 1, serializer: 'v8', formatVersion: 1, versionstamp: '00000000000000000002' })
+    expect(info.bytes).toBeGreaterThan(0)
+    await db.destroy()
+    const left = await postgresAdmin().query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [name])
+    expect(left.rows).toEqual([])
+    const mine = await track(Valkeyrie.open({ database: appPool(), migrations: 'apply', schema: name }))
+    await expect(mine.destroy()).rejects.toThrow(TypeError)
+  })
+
   it('refuses a schema written by a newer version of Valkeyrie', async () => {
     const name = schema()
     await (await track(Valkeyrie.open(postgresUrl(), { schema: name }))).close()

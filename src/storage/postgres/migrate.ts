@@ -25,9 +25,13 @@ const one = async (client: PgClient, text: string, values?: unknown[]): Promise<
  * advisory lock, so concurrent openers apply them one after the other, and each later one finds the journal up to
  * date. Throws the server's error, or an Error with NEWER_VERSION.
  */
+/** The qualified name of the migrations journal in `schema` (unqualified without one). */
+export const journalName = (schema: string | undefined): string =>
+  schema === undefined ? ident(MIGRATIONS_TABLE) : `${ident(schema)}.${ident(MIGRATIONS_TABLE)}`
+
 export async function migrate(pool: PgPool, schema: string | undefined): Promise<void> {
   const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER })
-  const journal = schema === undefined ? ident(MIGRATIONS_TABLE) : `${ident(schema)}.${ident(MIGRATIONS_TABLE)}`
+  const journal = journalName(schema)
   await withConnection(pool, async (client, broken) => {
     try {
       await one(client, 'BEGIN')

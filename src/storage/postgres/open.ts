@@ -7,7 +7,7 @@ import { describeValue, OpenError } from '../../errors.js'
 import { MAX_PG_IDENTIFIER_BYTES, MAX_PG_POOL_SIZE } from '../../limits.js'
 import type { Durability } from '../../types.js'
 import { createPool, type PgPool, shownUrl } from './client.js'
-import { migrate, tablesProblem } from './migrate.js'
+import { journalName, migrate, tablesProblem } from './migrate.js'
 import { getTableConfig } from 'drizzle-orm/pg-core'
 import type { PgKvTables } from './schema.js'
 import { statementsFor } from './sql.js'
@@ -58,8 +58,9 @@ export async function openPostgres(options: UrlOptions | PoolOptions): Promise<P
     : options.pool
   try {
     const { tables } = options
+    const schema = getTableConfig(tables.kv).schema
     if (own || options.migrations === 'apply') {
-      await migrate(pool, getTableConfig(tables.kv).schema)
+      await migrate(pool, schema)
     } else {
       const problem = await tablesProblem(pool, tables)
       if (problem) throw new OpenError(shownPath, problem)
@@ -68,6 +69,7 @@ export async function openPostgres(options: UrlOptions | PoolOptions): Promise<P
       pool,
       statements: statementsFor(tables),
       ownsPool: own,
+      journal: own ? journalName(schema) : undefined,
       durability: options.durability,
       busyTimeout: options.busyTimeout,
       shownPath,

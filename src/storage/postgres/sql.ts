@@ -99,6 +99,16 @@ export function statementsFor(tables: PgKvTables) {
     }),
     remove: (key: Buffer): PgQuery => ({ text: `DELETE FROM ${kv} WHERE key = $1`, values: [key] }),
     cleanup: (now: number): PgQuery => ({ text: `DELETE FROM ${kv} WHERE expires_at <= $1`, values: [now] }),
+    /** The counts, sizes and metadata of `describe`, in one statement (one snapshot). */
+    describe: (now: number): PgQuery => ({
+      text:
+        `SELECT (SELECT count(*) FROM ${kv}) AS rows, (SELECT count(*) FROM ${kv} WHERE expires_at <= $1) AS expired, ` +
+        `pg_total_relation_size('${kv.replaceAll("'", "''")}'::regclass) + pg_total_relation_size('${meta.replaceAll("'", "''")}'::regclass) AS bytes, ` +
+        `m.version, m.serializer, m.format_version FROM ${meta} m WHERE m.id = ${META_ID}`,
+      values: [now],
+    }),
+    /** Drops the tables and the migrations journal beside them (`journal`, the journal's qualified name). */
+    dropTables: (journal: string): string => `DROP TABLE IF EXISTS ${kv}, ${meta}, ${journal}`,
 
     /**
      * The first round trip of a commit: begin, take the write lock (the counter row) and read the counter, then

@@ -11,7 +11,7 @@ import { PG_COMMIT_ATTEMPTS, PG_IDLE_IN_TRANSACTION_MS } from '../../limits.js'
 import type { Durability } from '../../types.js'
 import { BufferedTransaction, keyId, NEEDS_READS } from '../buffered-transaction.js'
 import { FORMAT_VERSION, formatProblem } from '../format.js'
-import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../store.js'
+import type { KvRow, RangeQuery, Storage, StoreDescription, WriteTransaction } from '../store.js'
 import { type PgClient, type PgPool, type PgResult, sqlState, withConnection } from './client.js'
 import { isStaleGuess, resultsOf, type PgStatements, toRow, type TransactionSettings } from './sql.js'
 
@@ -21,8 +21,10 @@ const RETRYABLE = new Set(['40001', '40P01'])
 export interface PostgresStorageOptions {
   pool: PgPool
   statements: PgStatements
-  /** Whether Valkeyrie made the pool (and so ends it at close). */
+  /** Whether Valkeyrie made the pool (and so ends it at close, and may destroy the tables). */
   ownsPool: boolean
+  /** The qualified name of the migrations journal beside the tables, when Valkeyrie's migrations made them. */
+  journal?: string | undefined
   durability: Durability
   /** How long a commit waits for the write lock, in ms. */
   busyTimeout: number
@@ -56,6 +58,8 @@ export class PostgresStorage implements Storage {
     this.#pool = options.pool
     this.#sql = options.statements
     this.#ownsPool = options.ownsPool
+    const { journal } = options
+    this.destroy = options.ownsPool && journal !== undefined ? () => this.#destroy(journal) : undefined
     this.shownPath = options.shownPath
     this.#settings = {
       synchronousCommit: options.durability === 'full' ? 'on' : 'off',
@@ -205,6 +209,30 @@ export class PostgresStorage implements Storage {
     const problem = formatProblem(Number(meta.format_version))
     if (problem) throw new OpenError(shownPath, problem)
     return meta.serializer as string
+  }
+
+  async describe(now: number): Promise<StoreDescription> {
+    const found = (await this.#pool.query(this.#sql.describe(now))).rows[0]
+    if (!found) throw new Error(`${this.shownPath} has no metadata row`)
+    return {
+      rows: Number(found.rows),
+      expired: Number(found.expired),
+      bytes: Number(found.bytes),
+      serializer: found.serializer as string,
+      formatVersion: Number(found.format_version),
+      version: Number(found.version),
+    }
+  }
+
+  /**
+   * Drops the tables (and the migrations journal) and closes; only for a database Valkeyrie opened from a URL. The
+   * Postgres schema stays: it may hold other tables.
+   */
+  readonly destroy: (() => Promise<void>) | undefined
+
+  async #destroy(journal: string): Promise<void> {
+    await this.#pool.query({ text: this.#sql.dropTables(journal) })
+    await this.close()
   }
 
   async close(): Promise<void> {

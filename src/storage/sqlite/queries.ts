@@ -7,7 +7,7 @@
  * not pay. `positional` checks once, at open, that the parameter order is the one the call sites use.
  */
 import type { Statement } from 'better-sqlite3'
-import { and, asc, desc, eq, gte, is, isNotNull, lt, lte, Param, Placeholder, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, getTableName, gte, is, isNotNull, lt, lte, Param, Placeholder, sql } from 'drizzle-orm'
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { META_ID } from '../format.js'
 import type { KvRow } from '../store.js'
@@ -131,6 +131,16 @@ export function prepareQueries(db: KvDatabase, { kv, meta }: KvTables) {
       .limit(sql.placeholder('limit'))
       .prepare(),
     readMeta: db.select().from(meta).where(eq(meta.id, META_ID)).prepare(),
+    /** How many rows there are, and how many of them are expired at `now` (for `describe`; a full scan). */
+    countRows: db
+      .select({
+        rows: sql<number>`count(*)`.mapWith(Number),
+        expired: sql<number>`coalesce(sum(${kv.expiresAt} <= ${sql.placeholder('now')}), 0)`.mapWith(Number),
+      })
+      .from(kv)
+      .prepare(),
+    /** The names of the two tables. */
+    tableNames: { kv: getTableName(kv), meta: getTableName(meta) },
     createMeta: db
       .insert(meta)
       .values({

@@ -9,10 +9,11 @@
  */
 import { asBuffer, type DriverEntry, type KvDriver } from '../driver.js'
 import { entryToRow, recordedVersion, recordEntry, recordOf, rowToEntry } from '../driver-entry.js'
+import { rmSync, statSync } from 'node:fs'
 import type Database from 'better-sqlite3'
 import { CommitUnknownResultError, OpenError } from '../../errors.js'
 import { EXPIRED_ROWS_PER_TRANSACTION } from '../../limits.js'
-import type { KvRow, RangeQuery, Storage, WriteTransaction } from '../store.js'
+import type { KvRow, RangeQuery, Storage, StoreDescription, WriteTransaction } from '../store.js'
 import { assertOutsideTransaction } from './attach.js'
 import { FORMAT_VERSION, formatProblem } from '../format.js'
 import { openDatabase, type OpenedDatabase, type OpenFileOptions } from './database.js'
@@ -44,6 +45,7 @@ export class SqliteStorage implements Storage, KvDriver {
     const { client, queries } = opened
     this.#opened = opened
     this.#q = queries
+    this.destroy = opened.ownsClient ? () => this.#destroy() : undefined
     const held = client.memory ? undefined : holdGate(client.name)
     this.#gate = held?.gate
     this.#releaseGate = held?.release ?? (() => {})
@@ -166,6 +168,32 @@ export class SqliteStorage implements Storage, KvDriver {
     if (ownsClient && client.open) client.close()
   }
 
+  /** Counts rows (a full scan of the table), and reads the metadata row and the size on disk. */
+  describe(now: number): StoreDescription {
+    const { client, shownPath } = this.#opened
+    const counts = this.#q.countRows.get({ now }) ?? { rows: 0, expired: 0 }
+    const meta = this.#q.readMeta.get()
+    if (!meta) throw new Error(`${shownPath} has no metadata row`)
+    return {
+      rows: counts.rows,
+      expired: counts.expired,
+      bytes: this.#opened.ownsClient ? databaseBytes(client) : tableBytes(client, this.#q.tableNames),
+      serializer: meta.serializer,
+      formatVersion: meta.formatVersion,
+      version: meta.version,
+    }
+  }
+
+  /** Closes the database and deletes its file with its -wal and -shm files; only for a file Valkeyrie opened. */
+  readonly destroy: (() => void) | undefined
+
+  #destroy(): void {
+    const { client } = this.#opened
+    const path = client.memory ? undefined : client.name
+    this.close()
+    if (path !== undefined) for (const suffix of DATABASE_FILE_SUFFIXES) rmSync(`${path}${suffix}`, { force: true })
+  }
+
   // The public driver contract, over the same tables.
 
   get(key: Uint8Array): DriverEntry | undefined {
@@ -251,3 +279,32 @@ function settleFailedCommit(client: Database.Database, error: unknown): unknown 
   return new CommitUnknownResultError({ cause: error })
 }
 
+
+/** The database file and the files SQLite keeps beside it. */
+const DATABASE_FILE_SUFFIXES = ['', '-wal', '-shm', '-journal']
+
+/** The pages of the database (in memory too), plus its WAL file when it has one. */
+function databaseBytes(client: Database.Database): number {
+  const pages = Number(client.pragma('page_count', { simple: true })) * Number(client.pragma('page_size', { simple: true }))
+  if (client.memory) return pages
+  try {
+    return pages + statSync(`${client.name}-wal`).size
+  } catch {
+    return pages
+  }
+}
+
+/**
+ * On an application's connection the file holds its tables too: the bytes of ours alone, from SQLite's `dbstat`
+ * table when it is compiled in (it is in better-sqlite3's build), else null.
+ */
+function tableBytes(client: Database.Database, names: { kv: string; meta: string }): number | null {
+  try {
+    const row = client
+      .prepare('SELECT coalesce(sum(pgsize), 0) AS bytes FROM dbstat WHERE name IN (?, ?) OR tbl_name IN (?, ?)')
+      .get(names.kv, names.meta, names.kv, names.meta) as { bytes: number }
+    return Number(row.bytes)
+  } catch {
+    return null
+  }
+}
