@@ -85,6 +85,8 @@ const nOf = (value: unknown): number => (value as Small)?.n ?? -1
 const USERS_AT_SCALE_1 = 20_000
 const usersAt = (scale: number): number => Math.max(10, countAt(USERS_AT_SCALE_1, scale))
 const WARMUP_LIST = 1000
+/** Keys the hot-get workload reads over and over. */
+const HOT_KEYS = 10
 
 export const WORKLOADS: readonly Workload[] = [
   {
@@ -133,6 +135,34 @@ export const WORKLOADS: readonly Workload[] = [
       let found = 0
       const start = performance.now()
       for (let i = 0; i < n; i++) if ((await db.get(keys[i]!)).value !== null) found++
+      const m = timed(n, start)
+      expect(found === n, `all ${n} keys found (found ${found})`)
+      return m
+    },
+  },
+  {
+    name: 'hot-get',
+    unit: 'get',
+    base: 20_000,
+    sequential: true,
+    note: `hot-get: ${HOT_KEYS} keys among the prepopulated ones, read over and over (nothing writes meanwhile)`,
+    populate: (_n, scale) => [{ prefix: 'users', count: usersAt(scale) }],
+    raw(store, n, scale) {
+      const hot = randomKeys('users', usersAt(scale), HOT_KEYS, 5)
+      for (let i = 0; i < warm(n, 10_000); i++) store.get(hot[i % HOT_KEYS]!)
+      let found = 0
+      const start = performance.now()
+      for (let i = 0; i < n; i++) if (store.get(hot[i % HOT_KEYS]!).value !== null) found++
+      const m = timed(n, start)
+      expect(found === n, `all ${n} keys found (found ${found})`)
+      return m
+    },
+    async valkeyrie(db, n, scale) {
+      const hot = randomKeys('users', usersAt(scale), HOT_KEYS, 5)
+      for (let i = 0; i < warm(n, 10_000); i++) await db.get(hot[i % HOT_KEYS]!)
+      let found = 0
+      const start = performance.now()
+      for (let i = 0; i < n; i++) if ((await db.get(hot[i % HOT_KEYS]!)).value !== null) found++
       const m = timed(n, start)
       expect(found === n, `all ${n} keys found (found ${found})`)
       return m

@@ -45,3 +45,10 @@ export const MAX_BIGINT_KEY_BYTES = 255
 export const MAX_U64 = (1n << 64n) - 1n
 /** Largest millisecond option that is a timer delay (`sweepInterval`, `busyTimeout`): Node's setTimeout limit. */
 export const MAX_TIMER_MS = 2 ** 31 - 1
+/**
+ * Most bytes (keys and values) of rows the SQLite storage keeps in its read cache per connection (read-cache.ts);
+ * past it the oldest rows are dropped.
+ */
+export const READ_CACHE_BYTES = 4 * 1024 * 1024
+/** Largest value the read cache keeps: bigger rows are read from SQLite every time. */
+export const READ_CACHE_MAX_VALUE_BYTES = 4096
