@@ -102,6 +102,7 @@ async function main(): Promise<void> {
       ops: m.ops,
       seconds: m.seconds,
       opsPerSec: m.ops / m.seconds,
+      cpuPerOp: m.cpuSeconds / m.ops,
       maxRss: peakRss(),
       ...(m.rssBefore !== undefined && m.rssPeakDuring !== undefined
         ? { rssBefore: m.rssBefore, rssPeakDuring: m.rssPeakDuring, rssGrowth: m.rssPeakDuring - m.rssBefore }

@@ -25,6 +25,8 @@ export interface ContenderResult {
   ops: number
   seconds: number
   opsPerSec: number
+  /** CPU time (user + system) per operation during the timed part, in seconds. */
+  cpuPerOp: number
   /** Peak RSS of the whole process (VmHWM on Linux, else getrusage maxRSS), in bytes. */
   maxRss: number
   rssBefore?: number

@@ -192,6 +192,12 @@ interface ContenderSummary {
   ratios?: number[]
   /** Median of `ratios`. */
   ratio?: number
+  /** Median CPU time per operation, in seconds. */
+  cpuPerOp: number
+  /** Its baseline's CPU time per op ÷ its own, in each run: the ratio by CPU time (higher is better, as `ratios`). */
+  cpuRatios?: number[]
+  /** Median of `cpuRatios`. */
+  cpuRatio?: number
 }
 
 interface WorkloadSummary {
@@ -208,12 +214,15 @@ interface WorkloadSummary {
 function summarizeContender(runs: ContenderResult[], baseline: ContenderResult[] | undefined): ContenderSummary {
   const growth = runs.map((r) => r.rssGrowth).filter((g): g is number => g !== undefined)
   const ratios = baseline && runs.map((r, i) => r.opsPerSec / (baseline[i] as ContenderResult).opsPerSec)
+  const cpuRatios = baseline && runs.map((r, i) => (baseline[i] as ContenderResult).cpuPerOp / r.cpuPerOp)
   return {
     runs,
     opsPerSec: median(runs.map((r) => r.opsPerSec)),
     maxRss: median(runs.map((r) => r.maxRss)),
+    cpuPerOp: median(runs.map((r) => r.cpuPerOp)),
     ...(growth.length > 0 ? { rssGrowth: median(growth) } : {}),
     ...(ratios ? { ratios, ratio: median(ratios) } : {}),
+    ...(cpuRatios ? { cpuRatios, cpuRatio: median(cpuRatios) } : {}),
   }
 }
 
@@ -348,6 +357,24 @@ async function main(): Promise<void> {
     }
     lines.push(`| ${row.join(' | ')} |`)
   }
+  // CPU time: on a machine busy with other work it moves less than the wall clock (but leaves out fsync waits).
+  const us = (seconds: number): string => (seconds * 1e6).toFixed(seconds >= 1e-4 ? 0 : 1)
+  const cpuHeader = ['workload']
+  for (const d of options.durabilities) {
+    cpuHeader.push(...options.contenders.map((c) => `${d}: ${c.name} CPU µs/op`), ...compared.map((c) => `${d}: ${c.name} CPU ratio`))
+  }
+  lines.push('', `| ${cpuHeader.join(' | ')} |`, `| --- |${' ---: |'.repeat(cpuHeader.length - 1)}`)
+  for (const w of options.workloads) {
+    const row = [w.name]
+    for (const d of options.durabilities) {
+      const s = summaryOf(d, w.name)!
+      row.push(
+        ...options.contenders.map((c) => us(s.contenders[c.name]!.cpuPerOp)),
+        ...compared.map((c) => ratioText(s.contenders[c.name]!.cpuRatio!)),
+      )
+    }
+    lines.push(`| ${row.join(' | ')} |`)
+  }
   lines.push('', `| workload | ${options.durabilities.flatMap((d) => options.contenders.map((c) => `${d}: ${c.name} peak RSS`)).join(' | ')} |`)
   lines.push(`| --- |${' ---: |'.repeat(options.durabilities.length * options.contenders.length)}`)
   for (const w of options.workloads) {
@@ -384,7 +411,9 @@ async function main(): Promise<void> {
   const notes = options.workloads.map((w) => w.note).filter((n): n is string => n !== undefined)
   lines.push(
     'Ratio = ops/s ÷ raw ops/s at the same durability, the median of the per-run ratios (bold: a sequential ' +
-      `workload below ${TARGET_RATIO}×; n/a: raw is sequential there). Peak RSS = the child process's peak resident ` +
+      `workload below ${TARGET_RATIO}×; n/a: raw is sequential there). CPU ratio = raw CPU time per op ÷ the ` +
+      "contender's, per run, median (process user + system time over the timed part). Peak RSS = the child " +
+      "process's peak resident " +
       'set (VmHWM: node + tsx + the contender, including its warm-up), median over runs.',
     ...notes.map((n) => `Note: ${n}.`),
     `Total time: ${seconds(elapsed)}. Load average (1 min) before ${loadBefore.toFixed(2)}, after ${loadAfter.toFixed(2)}.`,

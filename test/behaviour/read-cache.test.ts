@@ -102,7 +102,7 @@ describe('the read cache', () => {
     expect((await db.get(['temp'])).value).toBe('soon gone')
     now += 1
     expect(await db.get(['temp'])).toEqual({ key: ['temp'], value: null, versionstamp: null })
-    expect((await db.getMany([['temp']]))[0].value).toBeNull()
+    expect((await db.getMany([['temp']])).at(0)?.value).toBeNull()
   })
 
   it('does not return an entry another process wrote with an expiry, once it has expired', async () => {

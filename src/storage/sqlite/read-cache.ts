@@ -58,6 +58,7 @@ export class ReadCache {
     const bytes = id.length + row.value.length
     this.#bytes += bytes
     this.#rows.set(id, { row, tag, bytes })
+    if (this.#bytes <= READ_CACHE_BYTES) return
     // Oldest first: a Map iterates in insertion order.
     for (const [oldest, entry] of this.#rows) {
       if (this.#bytes <= READ_CACHE_BYTES) break
