@@ -180,9 +180,13 @@ export class RawKv {
     return keys.map((key, i) => this.#entry(key, rows[i], now))
   }
 
-  /** One statement: SQLite's implicit transaction holds the counter's advance and the row's write together. */
+  /**
+   * One statement: SQLite's implicit transaction holds the counter's advance and the row's write together. `all`,
+   * not `get`: the implicit COMMIT runs in the step after the returned row, which `get` never takes (it resets the
+   * statement, committing without reporting a failure).
+   */
   set(key: KvKey, value: unknown): string {
-    return versionstamp(this.#setOne.get(keyBytes(key), valueBytes(value))!)
+    return versionstamp(this.#setOne.all(keyBytes(key), valueBytes(value))[0]!)
   }
 
   /** One commit writing every entry. */

@@ -183,8 +183,12 @@ export function prepareSingleSet(client: Database.Database, { kv, meta }: KvTabl
       `INSERT INTO temp.${SET_VIEW} (${key}, ${value}, ${encoding}, ${expiresAt}) VALUES (?, ?, ?, ?) RETURNING ${metaVersion}`,
     )
     .pluck()
-  /** Writes the row under the next commit counter, in a transaction of its own; returns that counter. */
-  return (row: Omit<KvRow, 'version'>): number => statement.get(row.key, row.value, row.encoding, row.expiresAt) as number
+  /**
+   * Writes the row under the next commit counter, in a transaction of its own; returns that counter. `all`, not
+   * `get`: the implicit COMMIT runs in the step after the returned row, and `get` resets the statement before that
+   * step, which commits without reporting a failure (a WAL write that fails would be acknowledged, then missing).
+   */
+  return (row: Omit<KvRow, 'version'>): number => statement.all(row.key, row.value, row.encoding, row.expiresAt)[0] as number
 }
 
 /** `PRAGMA data_version` of a connection: it changes whenever another connection commits (see read-cache.ts). */
