@@ -12,7 +12,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { prepareDatabase, removeDatabase, type ContenderName, type ContenderResult } from './populate.js'
+import type { Side } from './contenders.js'
+import { prepareDatabase, removeDatabase, type ContenderResult } from './populate.js'
 import { RawKv, type Durability } from './raw.js'
 import { countAt, workloadNamed, type Measurement } from './workloads.js'
 
@@ -49,7 +50,7 @@ function parse() {
   const durability = values.durability
   if (durability !== 'full' && durability !== 'relaxed') throw new Error(`--durability must be full or relaxed: ${durability}`)
   return {
-    contender: contender as ContenderName,
+    contender: contender as Side,
     workload: workloadNamed(workloadName),
     scale,
     durability: durability as Durability,
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
       ops: m.ops,
       seconds: m.seconds,
       opsPerSec: m.ops / m.seconds,
+      cpuPerOp: m.cpuSeconds / m.ops,
       maxRss: peakRss(),
       ...(m.rssBefore !== undefined && m.rssPeakDuring !== undefined
         ? { rssBefore: m.rssBefore, rssPeakDuring: m.rssPeakDuring, rssGrowth: m.rssPeakDuring - m.rssBefore }

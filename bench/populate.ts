@@ -11,13 +11,12 @@ import { keyCodec } from './package-under-test.js'
 
 const { encodeKey } = keyCodec
 import { RawKv, type Durability } from './raw.js'
+import type { Side } from './contenders.js'
 import { countAt, entryKey, entryValue, workloadNamed, type PopulateSpec } from './workloads.js'
 
-export type ContenderName = 'raw' | 'valkeyrie'
-export const CONTENDERS: readonly ContenderName[] = ['raw', 'valkeyrie']
-
 export interface ContenderResult {
-  contender: ContenderName
+  /** The contender's name (contenders.ts); contender.ts itself prints its side, the driver renames it. */
+  contender: string
   workload: string
   durability: Durability
   scale: number
@@ -26,6 +25,8 @@ export interface ContenderResult {
   ops: number
   seconds: number
   opsPerSec: number
+  /** CPU time (user + system) per operation during the timed part, in seconds. */
+  cpuPerOp: number
   /** Peak RSS of the whole process (VmHWM on Linux, else getrusage maxRSS), in bytes. */
   maxRss: number
   rssBefore?: number
@@ -39,7 +40,7 @@ export function removeDatabase(path: string): void {
 }
 
 /** Creates an empty database file for the contender, with its tables. */
-export async function createDatabase(contender: ContenderName, path: string, durability: Durability): Promise<void> {
+export async function createDatabase(contender: Side, path: string, durability: Durability): Promise<void> {
   if (contender === 'raw') {
     RawKv.open(path, durability).close()
     return
@@ -76,7 +77,7 @@ export function populate(path: string, specs: readonly PopulateSpec[]): void {
 
 /** Creates a database file for `contender` holding what `workload` reads. */
 export async function prepareDatabase(
-  contender: ContenderName,
+  contender: Side,
   workloadName: string,
   path: string,
   scale: number,

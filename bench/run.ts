@@ -1,22 +1,25 @@
 /**
  * The benchmark driver: `npm run bench` (see bench/README.md).
  *
- *   tsx bench/run.ts [--scale 1] [--runs 3] [--durability full|relaxed] [--only w1,w2] [--out file.json] [--tmp dir]
+ *   tsx bench/run.ts [--scale 1] [--runs 3] [--durability both|full|relaxed] [--only w1,w2] [--base <checkout>]
+ *                    [--out file.json] [--tmp dir]
  *
- * For every run, workload and contender it prepares a fresh database file (untimed), then runs the workload in a
- * fresh child process (`node --import tsx bench/contender.ts …`) and collects its JSON line. The contenders
- * alternate which goes first from one run to the next. It prints a markdown table of medians and writes every
- * number to a JSON file. It asserts nothing about speed: it fails only when a workload fails.
+ * For every run, durability, workload and contender (contenders.ts) it prepares a fresh database file (untimed),
+ * then runs the workload in a fresh child process (`node --import tsx bench/contender.ts …`) and collects its JSON
+ * line. The contenders take turns going first from one run to the next. It prints markdown tables of medians (both
+ * durabilities side by side, each contender's ratio to raw at the same durability) and writes every number to a
+ * JSON file. It asserts nothing about speed: it fails only when a workload fails.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import Database from 'better-sqlite3'
-import { CONTENDERS, prepareDatabase, removeDatabase, type ContenderName, type ContenderResult } from './populate.js'
+import { baseContender, type Contender, DEFAULT_CONTENDERS, RAW, VALKEYRIE } from './contenders.js'
+import { prepareDatabase, removeDatabase, type ContenderResult } from './populate.js'
 import type { Durability } from './raw.js'
 import { countAt, WORKLOADS, workloadNamed, type Workload } from './workloads.js'
 import { runPostgresBench } from './postgres/after-sqlite.js'
@@ -33,21 +36,25 @@ const TARGET_LIST_RSS_GROWTH = 50e6
 interface Options {
   scale: number
   runs: number
-  durability: Durability
+  durabilities: Durability[]
   workloads: Workload[]
+  contenders: Contender[]
   out: string
   tmp: string
   /** Run bench/portability.ts too (not with --only). */
   portability: boolean
 }
 
+const DURABILITIES: readonly Durability[] = ['full', 'relaxed']
+
 function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
       scale: { type: 'string', default: '1' },
       runs: { type: 'string', default: '3' },
-      durability: { type: 'string', default: 'full' },
+      durability: { type: 'string', default: 'both' },
       only: { type: 'string' },
+      base: { type: 'string' },
       out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json') },
       tmp: { type: 'string', default: os.tmpdir() },
       help: { type: 'boolean', default: false },
@@ -55,7 +62,8 @@ function parseOptions(): Options {
   })
   if (values.help) {
     console.log(
-      'usage: tsx bench/run.ts [--scale 1] [--runs 3] [--durability full|relaxed] [--only w1,w2] [--out file.json] [--tmp dir]\n' +
+      'usage: tsx bench/run.ts [--scale 1] [--runs 3] [--durability both|full|relaxed] [--only w1,w2] [--base <checkout>]\n' +
+        '                        [--out file.json] [--tmp dir]\n' +
         `workloads: ${WORKLOADS.map((w) => w.name).join(', ')}`,
     )
     process.exit(0)
@@ -65,8 +73,8 @@ function parseOptions(): Options {
   const runs = Number(values.runs)
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer: received ${values.runs}`)
   const durability = values.durability
-  if (durability !== 'full' && durability !== 'relaxed') {
-    throw new Error(`--durability must be full or relaxed: received ${durability}`)
+  if (durability !== 'both' && durability !== 'full' && durability !== 'relaxed') {
+    throw new Error(`--durability must be both, full or relaxed: received ${durability}`)
   }
   const workloads =
     values.only === undefined
@@ -77,7 +85,24 @@ function parseOptions(): Options {
           .filter((name) => name !== '')
           .map(workloadNamed)
   if (workloads.length === 0) throw new Error('--only names no workload')
-  return { scale, runs, durability, workloads, out: resolve(values.out), tmp: resolve(values.tmp), portability: values.only === undefined }
+  const contenders = [...DEFAULT_CONTENDERS]
+  if (values.base !== undefined) {
+    const base = baseContender(values.base)
+    if (!existsSync(join(base.env!['VALKEYRIE_BENCH_DIST']!, 'index.js'))) {
+      throw new Error(`--base ${values.base}: build it first (no dist/index.js there)`)
+    }
+    contenders.push(base)
+  }
+  return {
+    scale,
+    runs,
+    durabilities: durability === 'both' ? [...DURABILITIES] : [durability],
+    workloads,
+    contenders,
+    out: resolve(values.out),
+    tmp: resolve(values.tmp),
+    portability: values.only === undefined,
+  }
 }
 
 /** The commit measured, and whether src/ had uncommitted changes (read-only git calls; null outside a checkout). */
@@ -109,26 +134,27 @@ function machine() {
 
 /** Runs one contender on one workload in a fresh process, on a freshly prepared file. */
 async function runOne(
-  contender: ContenderName,
+  contender: Contender,
   workload: Workload,
+  durability: Durability,
   options: Options,
   dir: string,
   run: number,
 ): Promise<ContenderResult> {
-  const path = join(dir, `${contender}-${workload.name}-run${run}.db`)
+  const path = join(dir, `${contender.name.replace(/[^a-z0-9-]/gi, '_')}-${workload.name}-${durability}-run${run}.db`)
   removeDatabase(path)
   try {
-    await prepareDatabase(contender, workload.name, path, options.scale, options.durability)
+    await prepareDatabase(contender.side, workload.name, path, options.scale, durability)
     const args = [
       '--import',
       'tsx',
       CONTENDER_SCRIPT,
-      contender,
+      contender.side,
       workload.name,
       '--scale',
       String(options.scale),
       '--durability',
-      options.durability,
+      durability,
       '--db',
       path,
     ]
@@ -137,13 +163,14 @@ async function runOne(
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 16 * 1024 * 1024,
+      env: { ...process.env, ...contender.env },
     })
     if (child.error) throw child.error
     if (child.status !== 0) {
-      throw new Error(`${contender} ${workload.name} (run ${run}) exited with ${child.status ?? child.signal}`)
+      throw new Error(`${contender.name} ${workload.name} ${durability} (run ${run}) exited with ${child.status ?? child.signal}`)
     }
     const line = child.stdout.trim().split('\n').at(-1) ?? ''
-    return JSON.parse(line) as ContenderResult
+    return { ...(JSON.parse(line) as ContenderResult), contender: contender.name }
   } finally {
     removeDatabase(path)
   }
@@ -166,30 +193,48 @@ interface ContenderSummary {
   opsPerSec: number
   maxRss: number
   rssGrowth?: number
+  /** Ops/s ÷ its baseline's ops/s in each run (same run, so same machine state); absent for a baseline. */
+  ratios?: number[]
+  /** Median of `ratios`. */
+  ratio?: number
+  /** Median CPU time per operation, in seconds. */
+  cpuPerOp: number
+  /** Its baseline's CPU time per op ÷ its own, in each run: the ratio by CPU time (higher is better, as `ratios`). */
+  cpuRatios?: number[]
+  /** Median of `cpuRatios`. */
+  cpuRatio?: number
 }
 
 interface WorkloadSummary {
   name: string
   unit: string
+  durability: Durability
   n: number
   sequential: boolean
-  raw: ContenderSummary
-  valkeyrie: ContenderSummary
-  /** Valkeyrie ops/s ÷ raw ops/s in each run (same run, so same machine state). */
-  ratios: number[]
-  /** Median of `ratios`. */
-  ratio: number
+  contenders: Record<string, ContenderSummary>
+  /** Valkeyrie's ratio to raw meets the target (null: not a sequential workload). */
   meetsTarget: boolean | null
 }
 
-function summarizeContender(runs: ContenderResult[]): ContenderSummary {
+function summarizeContender(runs: ContenderResult[], baseline: ContenderResult[] | undefined): ContenderSummary {
   const growth = runs.map((r) => r.rssGrowth).filter((g): g is number => g !== undefined)
+  const ratios = baseline && runs.map((r, i) => r.opsPerSec / (baseline[i] as ContenderResult).opsPerSec)
+  const cpuRatios = baseline && runs.map((r, i) => (baseline[i] as ContenderResult).cpuPerOp / r.cpuPerOp)
   return {
     runs,
     opsPerSec: median(runs.map((r) => r.opsPerSec)),
     maxRss: median(runs.map((r) => r.maxRss)),
+    cpuPerOp: median(runs.map((r) => r.cpuPerOp)),
     ...(growth.length > 0 ? { rssGrowth: median(growth) } : {}),
+    ...(ratios ? { ratios, ratio: median(ratios) } : {}),
+    ...(cpuRatios ? { cpuRatios, cpuRatio: median(cpuRatios) } : {}),
   }
+}
+
+/** The contenders in the order they run in `run`: rotated by one each run, so none always goes first. */
+function orderFor(contenders: readonly Contender[], run: number): Contender[] {
+  const shift = (run - 1) % contenders.length
+  return [...contenders.slice(shift), ...contenders.slice(0, shift)]
 }
 
 async function main(): Promise<void> {
@@ -199,131 +244,196 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg()[0] ?? 0
   mkdirSync(options.tmp, { recursive: true })
   const dir = mkdtempSync(join(options.tmp, 'valkeyrie-bench-'))
-  const results = new Map<string, Record<ContenderName, ContenderResult[]>>()
-  for (const w of options.workloads) results.set(w.name, { raw: [], valkeyrie: [] })
+  const cell = (durability: Durability, workload: string): string => `${durability}/${workload}`
+  const results = new Map<string, Map<string, ContenderResult[]>>()
+  for (const d of options.durabilities) {
+    for (const w of options.workloads) results.set(cell(d, w.name), new Map(options.contenders.map((c) => [c.name, []])))
+  }
   const log = (message: string): void => void process.stderr.write(message + '\n')
   log(
-    `valkeyrie bench: scale ${options.scale}, ${options.runs} run(s), durability ${options.durability}, ` +
-      `${options.workloads.length} workload(s); node ${info.node}, ${info.nproc} CPUs; databases in ${dir}`,
+    `valkeyrie bench: scale ${options.scale}, ${options.runs} run(s), durability ${options.durabilities.join(' and ')}, ` +
+      `${options.workloads.length} workload(s), contenders ${options.contenders.map((c) => c.name).join(', ')}; ` +
+      `node ${info.node}, ${info.nproc} CPUs; databases in ${dir}`,
   )
   try {
     for (let run = 1; run <= options.runs; run++) {
-      // Alternate which contender goes first, so neither always inherits the other's page cache and disk state.
-      const order = run % 2 === 1 ? CONTENDERS : [...CONTENDERS].reverse()
-      for (const workload of options.workloads) {
-        for (const contender of order) {
-          const result = await runOne(contender, workload, options, dir, run)
-          results.get(workload.name)![contender].push(result)
-          log(
-            `  run ${run}/${options.runs} ${workload.name.padEnd(14)} ${contender.padEnd(9)} ` +
-              `${rate(result.opsPerSec).padStart(10)} ops/s  ${result.seconds.toFixed(2)} s  peak RSS ${mb(result.maxRss)}` +
-              (result.rssGrowth !== undefined ? `  RSS growth ${mb(result.rssGrowth)}` : ''),
-          )
+      const order = orderFor(options.contenders, run)
+      for (const durability of options.durabilities) {
+        for (const workload of options.workloads) {
+          for (const contender of order) {
+            const result = await runOne(contender, workload, durability, options, dir, run)
+            results.get(cell(durability, workload.name))!.get(contender.name)!.push(result)
+            log(
+              `  run ${run}/${options.runs} ${durability.padEnd(7)} ${workload.name.padEnd(14)} ${contender.name.padEnd(14)} ` +
+                `${rate(result.opsPerSec).padStart(10)} ops/s  ${result.seconds.toFixed(2)} s  peak RSS ${mb(result.maxRss)}` +
+                (result.rssGrowth !== undefined ? `  RSS growth ${mb(result.rssGrowth)}` : ''),
+            )
+          }
         }
       }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
-  const portability = options.portability ? await runPortability({ ...options, log }) : null
+  const portability = options.portability
+    ? await runPortability({ ...options, durability: options.durabilities[0] ?? 'full', log })
+    : null
   const elapsed = (performance.now() - started) / 1000
   const loadAfter = os.loadavg()[0] ?? 0
   // The benchmark itself keeps about one CPU busy; more than that means something else competed for the machine.
   const busy = Math.max(loadBefore, loadAfter) > 1.5
 
-  const summaries: WorkloadSummary[] = options.workloads.map((w) => {
-    const r = results.get(w.name)!
-    const ratios = r.valkeyrie.map((v, i) => v.opsPerSec / (r.raw[i] as ContenderResult).opsPerSec)
-    const ratio = median(ratios)
-    return {
-      name: w.name,
-      unit: w.unit,
-      n: countAt(w.base, options.scale),
-      sequential: w.sequential,
-      raw: summarizeContender(r.raw),
-      valkeyrie: summarizeContender(r.valkeyrie),
-      ratios,
-      ratio,
-      meetsTarget: w.sequential ? ratio >= TARGET_RATIO : null,
-    }
-  })
-  const byName = new Map(summaries.map((s) => [s.name, s]))
+  const summaries: WorkloadSummary[] = options.durabilities.flatMap((durability) =>
+    options.workloads.map((w) => {
+      const byContender = results.get(cell(durability, w.name))!
+      const contenders = Object.fromEntries(
+        options.contenders.map((c) => [
+          c.name,
+          summarizeContender(byContender.get(c.name)!, c.baseline === undefined ? undefined : byContender.get(c.baseline)),
+        ]),
+      )
+      const ratio = contenders[VALKEYRIE.name]?.ratio
+      return {
+        name: w.name,
+        unit: w.unit,
+        durability,
+        n: countAt(w.base, options.scale),
+        sequential: w.sequential,
+        contenders,
+        meetsTarget: w.sequential && ratio !== undefined ? ratio >= TARGET_RATIO : null,
+      }
+    }),
+  )
+  const summaryOf = (durability: Durability, name: string): WorkloadSummary | undefined =>
+    summaries.find((s) => s.durability === durability && s.name === name)
+  const valkeyrieOf = (s: WorkloadSummary): ContenderSummary => s.contenders[VALKEYRIE.name]!
 
-  const seqSet = byName.get('seq-set')
-  const concurrent = byName.get('concurrent-set')
+  // Group commit at 'full', where one fsync per transaction makes it matter (else at the durability measured).
+  const groupDurability: Durability = options.durabilities.includes('full') ? 'full' : options.durabilities[0]!
+  const seqSet = summaryOf(groupDurability, 'seq-set')
+  const concurrent = summaryOf(groupDurability, 'concurrent-set')
   const groupCommit =
     seqSet && concurrent
       ? (() => {
-          const ratios = concurrent.valkeyrie.runs.map(
-            (c, i) => c.opsPerSec / (seqSet.valkeyrie.runs[i] as ContenderResult).opsPerSec,
-          )
+          const sequential = valkeyrieOf(seqSet).runs
+          const ratios = valkeyrieOf(concurrent).runs.map((c, i) => c.opsPerSec / (sequential[i] as ContenderResult).opsPerSec)
           const ratio = median(ratios)
-          return { ratios, ratio, target: TARGET_GROUP_COMMIT, durability: options.durability, met: ratio >= TARGET_GROUP_COMMIT }
+          return { ratios, ratio, target: TARGET_GROUP_COMMIT, durability: groupDurability, met: ratio >= TARGET_GROUP_COMMIT }
         })()
       : null
-  const list1m = byName.get('list-1m')
+  const list1m = summaryOf(options.durabilities[0]!, 'list-1m')
   const listGrowth =
-    list1m && list1m.valkeyrie.rssGrowth !== undefined
+    list1m && valkeyrieOf(list1m).rssGrowth !== undefined
       ? {
-          valkeyrie: list1m.valkeyrie.rssGrowth,
-          raw: list1m.raw.rssGrowth ?? null,
+          valkeyrie: valkeyrieOf(list1m).rssGrowth!,
+          raw: list1m.contenders[RAW.name]?.rssGrowth ?? null,
           entries: list1m.n,
+          durability: list1m.durability,
           target: TARGET_LIST_RSS_GROWTH,
-          met: list1m.valkeyrie.rssGrowth < TARGET_LIST_RSS_GROWTH,
+          met: valkeyrieOf(list1m).rssGrowth! < TARGET_LIST_RSS_GROWTH,
         }
       : null
 
-  // The table.
+  // The tables: ops/s and ratios side by side for each durability, then peak RSS.
+  const compared = options.contenders.filter((c) => c.baseline !== undefined)
   const lines: string[] = []
   const date = new Date().toISOString()
   lines.push(
-    `Valkeyrie benchmark, ${date}: scale ${options.scale}, median of ${options.runs} run(s), durability '${options.durability}', ` +
-      `file-backed databases; node ${info.node}, better-sqlite3 ${info.betterSqlite3}, SQLite ${info.sqlite}, ` +
-      `${info.nproc} CPUs (${info.cpu}), ${(info.memoryBytes / 2 ** 30).toFixed(1)} GiB` +
+    `Valkeyrie benchmark, ${date}: scale ${options.scale}, median of ${options.runs} run(s), durability ` +
+      `${options.durabilities.map((d) => `'${d}'`).join(' and ')}, file-backed databases; node ${info.node}, ` +
+      `better-sqlite3 ${info.betterSqlite3}, SQLite ${info.sqlite}, ${info.nproc} CPUs (${info.cpu}), ` +
+      `${(info.memoryBytes / 2 ** 30).toFixed(1)} GiB` +
       (info.source ? `; commit ${info.source.commit}${info.source.srcDirty ? ' with uncommitted changes in src/' : ''}` : ''),
     '',
-    '| workload | op | raw ops/s | valkeyrie ops/s | ratio | raw peak RSS | valkeyrie peak RSS | target |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |',
   )
-  for (const s of summaries) {
-    const growth = (c: ContenderSummary): string => (c.rssGrowth !== undefined ? ` (+${mb(c.rssGrowth)} listing)` : '')
-    const target =
-      s.meetsTarget === null ? 'n/a (raw is sequential)' : s.meetsTarget ? `✓ ≥ ${TARGET_RATIO}×` : `✗ below ${TARGET_RATIO}×`
-    lines.push(
-      `| ${s.name} | ${s.unit} | ${rate(s.raw.opsPerSec)} | ${rate(s.valkeyrie.opsPerSec)} | ${ratioText(s.ratio)} | ` +
-        `${mb(s.raw.maxRss)}${growth(s.raw)} | ${mb(s.valkeyrie.maxRss)}${growth(s.valkeyrie)} | ${target} |`,
-    )
+  const header = ['workload', 'op']
+  for (const d of options.durabilities) {
+    header.push(`${d}: raw ops/s`, ...compared.map((c) => `${d}: ${c.name} ops/s`), ...compared.map((c) => `${d}: ${c.name} ratio`))
+  }
+  lines.push(`| ${header.join(' | ')} |`, `| --- | --- |${' ---: |'.repeat(header.length - 2)}`)
+  for (const w of options.workloads) {
+    const row = [w.name, w.unit]
+    for (const d of options.durabilities) {
+      const s = summaryOf(d, w.name)!
+      const mark = (c: Contender, ratio: number): string =>
+        c === VALKEYRIE && s.sequential && ratio < TARGET_RATIO ? `**${ratioText(ratio)}**` : ratioText(ratio)
+      row.push(
+        rate(s.contenders[RAW.name]!.opsPerSec),
+        ...compared.map((c) => rate(s.contenders[c.name]!.opsPerSec)),
+        ...compared.map((c) => mark(c, s.contenders[c.name]!.ratio!) + (s.sequential ? '' : ' (n/a)')),
+      )
+    }
+    lines.push(`| ${row.join(' | ')} |`)
+  }
+  // CPU time: on a machine busy with other work it moves less than the wall clock (but leaves out fsync waits).
+  const us = (seconds: number): string => (seconds * 1e6).toFixed(seconds >= 1e-4 ? 0 : 1)
+  const cpuHeader = ['workload']
+  for (const d of options.durabilities) {
+    cpuHeader.push(...options.contenders.map((c) => `${d}: ${c.name} CPU µs/op`), ...compared.map((c) => `${d}: ${c.name} CPU ratio`))
+  }
+  lines.push('', `| ${cpuHeader.join(' | ')} |`, `| --- |${' ---: |'.repeat(cpuHeader.length - 1)}`)
+  for (const w of options.workloads) {
+    const row = [w.name]
+    for (const d of options.durabilities) {
+      const s = summaryOf(d, w.name)!
+      row.push(
+        ...options.contenders.map((c) => us(s.contenders[c.name]!.cpuPerOp)),
+        ...compared.map((c) => ratioText(s.contenders[c.name]!.cpuRatio!)),
+      )
+    }
+    lines.push(`| ${row.join(' | ')} |`)
+  }
+  lines.push('', `| workload | ${options.durabilities.flatMap((d) => options.contenders.map((c) => `${d}: ${c.name} peak RSS`)).join(' | ')} |`)
+  lines.push(`| --- |${' ---: |'.repeat(options.durabilities.length * options.contenders.length)}`)
+  for (const w of options.workloads) {
+    const row = [w.name]
+    for (const d of options.durabilities) {
+      const s = summaryOf(d, w.name)!
+      for (const c of options.contenders) {
+        const summary = s.contenders[c.name]!
+        row.push(mb(summary.maxRss) + (summary.rssGrowth !== undefined ? ` (+${mb(summary.rssGrowth)} listing)` : ''))
+      }
+    }
+    lines.push(`| ${row.join(' | ')} |`)
   }
   lines.push('')
   if (groupCommit) {
-    const c = concurrent!.valkeyrie.opsPerSec
-    const q = seqSet!.valkeyrie.opsPerSec
+    const c = valkeyrieOf(concurrent!).opsPerSec
+    const q = valkeyrieOf(seqSet!).opsPerSec
     lines.push(
       `Group commit: ${concurrent!.n.toLocaleString('en-US')} concurrent set()s at ${rate(c)} ops/s vs sequential set()s at ` +
-        `${rate(q)} ops/s, durability '${options.durability}': ${ratioText(groupCommit.ratio)} ` +
+        `${rate(q)} ops/s, durability '${groupDurability}': ${ratioText(groupCommit.ratio)} ` +
         `(target ≥ ${TARGET_GROUP_COMMIT}× under 'full': ${
-          options.durability === 'full' ? (groupCommit.met ? '✓' : '✗') : 'not measured at this durability'
+          groupDurability === 'full' ? (groupCommit.met ? '✓' : '✗') : 'not measured at this durability'
         })`,
     )
   }
   if (listGrowth) {
     lines.push(
-      `RSS growth while listing ${listGrowth.entries.toLocaleString('en-US')} entries: valkeyrie ${mb(listGrowth.valkeyrie)}` +
+      `RSS growth while listing ${listGrowth.entries.toLocaleString('en-US')} entries ('${listGrowth.durability}'): ` +
+        `valkeyrie ${mb(listGrowth.valkeyrie)}` +
         (listGrowth.raw !== null ? `, raw ${mb(listGrowth.raw)}` : '') +
         ` (target < ${mb(TARGET_LIST_RSS_GROWTH)}: ${listGrowth.met ? '✓' : '✗'})`,
     )
   }
   const notes = options.workloads.map((w) => w.note).filter((n): n is string => n !== undefined)
   lines.push(
-    'Ratio = valkeyrie ÷ raw ops/s, the median of the per-run ratios. Peak RSS = the child process\'s peak ' +
-      'resident set (VmHWM: node + tsx + the contender, including its warm-up), median over runs.',
+    'Ratio = ops/s ÷ raw ops/s at the same durability, the median of the per-run ratios (bold: a sequential ' +
+      `workload below ${TARGET_RATIO}×; n/a: raw is sequential there). CPU ratio = raw CPU time per op ÷ the ` +
+      "contender's, per run, median (process user + system time over the timed part). Peak RSS = the child " +
+      "process's peak resident " +
+      'set (VmHWM: node + tsx + the contender, including its warm-up), median over runs.',
     ...notes.map((n) => `Note: ${n}.`),
     `Total time: ${seconds(elapsed)}. Load average (1 min) before ${loadBefore.toFixed(2)}, after ${loadAfter.toFixed(2)}.`,
   )
   if (portability) lines.push('', ...portability.lines)
   if (busy) lines.push('Warning: the machine was busy with other work during the run; these numbers are noisy.')
   const below = summaries.filter((s) => s.meetsTarget === false)
-  if (below.length > 0) lines.push(`Below ${TARGET_RATIO}× raw: ${below.map((s) => `${s.name} (${ratioText(s.ratio)})`).join(', ')}.`)
+  if (below.length > 0) {
+    lines.push(
+      `Below ${TARGET_RATIO}× raw: ${below.map((s) => `${s.name} '${s.durability}' (${ratioText(valkeyrieOf(s).ratio!)})`).join(', ')}.`,
+    )
+  }
   console.log(lines.join('\n'))
 
   const report = {
@@ -332,8 +442,9 @@ async function main(): Promise<void> {
     options: {
       scale: options.scale,
       runs: options.runs,
-      durability: options.durability,
+      durabilities: options.durabilities,
       workloads: options.workloads.map((w) => w.name),
+      contenders: options.contenders,
     },
     machine: info,
     loadAverage: { before: loadBefore, after: loadAfter },

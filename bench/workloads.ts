@@ -22,6 +22,11 @@ export interface Measurement {
   /** Operations timed (the unit is the workload's `unit`). */
   ops: number
   seconds: number
+  /**
+   * CPU time (user + system) of the process over the same span. On a machine busy with other work it moves less
+   * than the wall clock; it leaves out waiting for the disk (the fsync of 'full').
+   */
+  cpuSeconds: number
   /** RSS just before the timed part, in bytes (list-1m only). */
   rssBefore?: number
   /** Highest RSS sampled during the timed part, in bytes (list-1m only). */
@@ -70,8 +75,17 @@ function randomKeys(prefix: string, population: number, count: number, seed: num
 const keysOf = (prefix: string, n: number): KvKey[] => Array.from({ length: n }, (_, i) => entryKey(prefix, i))
 const valuesOf = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => entryValue(prefix, i))
 
-function timed(ops: number, start: number): Measurement {
-  return { ops, seconds: (performance.now() - start) / 1000 }
+export interface Timer {
+  wall: number
+  cpu: NodeJS.CpuUsage
+}
+
+export const startTimer = (): Timer => ({ cpu: process.cpuUsage(), wall: performance.now() })
+
+export function timed(ops: number, start: Timer): Measurement {
+  const wall = performance.now()
+  const cpu = process.cpuUsage(start.cpu)
+  return { ops, seconds: (wall - start.wall) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 }
 }
 
 function expect(condition: boolean, what: string): void {
@@ -85,6 +99,8 @@ const nOf = (value: unknown): number => (value as Small)?.n ?? -1
 const USERS_AT_SCALE_1 = 20_000
 const usersAt = (scale: number): number => Math.max(10, countAt(USERS_AT_SCALE_1, scale))
 const WARMUP_LIST = 1000
+/** Keys the hot-get workload reads over and over. */
+const HOT_KEYS = 10
 
 export const WORKLOADS: readonly Workload[] = [
   {
@@ -95,7 +111,7 @@ export const WORKLOADS: readonly Workload[] = [
     raw(store, n) {
       const [keys, values] = [keysOf('users', n), valuesOf('users', n)]
       for (let i = 0; i < warm(n, 1000); i++) store.set(entryKey('warmup', i), entryValue('warmup', i))
-      const start = performance.now()
+      const start = startTimer()
       for (let i = 0; i < n; i++) store.set(keys[i]!, values[i])
       const m = timed(n, start)
       expect(nOf(store.get(keys[n - 1]!).value) === n - 1, 'last set readable')
@@ -104,7 +120,7 @@ export const WORKLOADS: readonly Workload[] = [
     async valkeyrie(db, n) {
       const [keys, values] = [keysOf('users', n), valuesOf('users', n)]
       for (let i = 0; i < warm(n, 1000); i++) await db.set(entryKey('warmup', i), entryValue('warmup', i))
-      const start = performance.now()
+      const start = startTimer()
       for (let i = 0; i < n; i++) await db.set(keys[i]!, values[i])
       const m = timed(n, start)
       expect(nOf((await db.get(keys[n - 1]!)).value) === n - 1, 'last set readable')
@@ -121,7 +137,7 @@ export const WORKLOADS: readonly Workload[] = [
       const keys = randomKeys('users', usersAt(scale), n, 1)
       for (const key of randomKeys('users', usersAt(scale), warm(n, 10_000), 2)) store.get(key)
       let found = 0
-      const start = performance.now()
+      const start = startTimer()
       for (let i = 0; i < n; i++) if (store.get(keys[i]!).value !== null) found++
       const m = timed(n, start)
       expect(found === n, `all ${n} keys found (found ${found})`)
@@ -131,8 +147,36 @@ export const WORKLOADS: readonly Workload[] = [
       const keys = randomKeys('users', usersAt(scale), n, 1)
       for (const key of randomKeys('users', usersAt(scale), warm(n, 10_000), 2)) await db.get(key)
       let found = 0
-      const start = performance.now()
+      const start = startTimer()
       for (let i = 0; i < n; i++) if ((await db.get(keys[i]!)).value !== null) found++
+      const m = timed(n, start)
+      expect(found === n, `all ${n} keys found (found ${found})`)
+      return m
+    },
+  },
+  {
+    name: 'hot-get',
+    unit: 'get',
+    base: 20_000,
+    sequential: true,
+    note: `hot-get: ${HOT_KEYS} keys among the prepopulated ones, read over and over (nothing writes meanwhile)`,
+    populate: (_n, scale) => [{ prefix: 'users', count: usersAt(scale) }],
+    raw(store, n, scale) {
+      const hot = randomKeys('users', usersAt(scale), HOT_KEYS, 5)
+      for (let i = 0; i < warm(n, 10_000); i++) store.get(hot[i % HOT_KEYS]!)
+      let found = 0
+      const start = startTimer()
+      for (let i = 0; i < n; i++) if (store.get(hot[i % HOT_KEYS]!).value !== null) found++
+      const m = timed(n, start)
+      expect(found === n, `all ${n} keys found (found ${found})`)
+      return m
+    },
+    async valkeyrie(db, n, scale) {
+      const hot = randomKeys('users', usersAt(scale), HOT_KEYS, 5)
+      for (let i = 0; i < warm(n, 10_000); i++) await db.get(hot[i % HOT_KEYS]!)
+      let found = 0
+      const start = startTimer()
+      for (let i = 0; i < n; i++) if ((await db.get(hot[i % HOT_KEYS]!)).value !== null) found++
       const m = timed(n, start)
       expect(found === n, `all ${n} keys found (found ${found})`)
       return m
@@ -150,7 +194,7 @@ export const WORKLOADS: readonly Workload[] = [
       const warmups = randomKeys('users', usersAt(scale), warm(n, 1000) * 10, 4)
       for (let i = 0; i < warm(n, 1000); i++) store.getMany(warmups.slice(i * 10, i * 10 + 10))
       let found = 0
-      const start = performance.now()
+      const start = startTimer()
       for (let i = 0; i < n; i++) for (const entry of store.getMany(batches[i]!)) if (entry.value !== null) found++
       const m = timed(n, start)
       expect(found === n * 10, `all ${n * 10} keys found (found ${found})`)
@@ -162,7 +206,7 @@ export const WORKLOADS: readonly Workload[] = [
       const warmups = randomKeys('users', usersAt(scale), warm(n, 1000) * 10, 4)
       for (let i = 0; i < warm(n, 1000); i++) await db.getMany(warmups.slice(i * 10, i * 10 + 10))
       let found = 0
-      const start = performance.now()
+      const start = startTimer()
       for (let i = 0; i < n; i++) for (const entry of await db.getMany(batches[i]!)) if (entry.value !== null) found++
       const m = timed(n, start)
       expect(found === n * 10, `all ${n * 10} keys found (found ${found})`)
@@ -183,7 +227,7 @@ export const WORKLOADS: readonly Workload[] = [
       for (let round = 0; round < 5; round++) for (const _ of store.list(['warmup']));
       let count = 0
       let sum = 0
-      const start = performance.now()
+      const start = startTimer()
       for (let round = 0; round < 5; round++) {
         for (const entry of store.list(['users'])) {
           count++
@@ -198,7 +242,7 @@ export const WORKLOADS: readonly Workload[] = [
       for (let round = 0; round < 5; round++) for await (const _ of db.list({ prefix: ['warmup'] }));
       let count = 0
       let sum = 0
-      const start = performance.now()
+      const start = startTimer()
       for (let round = 0; round < 5; round++) {
         for await (const entry of db.list({ prefix: ['users'] })) {
           count++
@@ -217,7 +261,7 @@ export const WORKLOADS: readonly Workload[] = [
     sequential: true,
     raw(store, n) {
       for (let i = 0; i < warm(n, 1000); i++) store.sum(['warmup-counter'], 1n)
-      const start = performance.now()
+      const start = startTimer()
       for (let i = 0; i < n; i++) store.sum(['counter'], 1n)
       const m = timed(n, start)
       expect(store.get(['counter']).value === BigInt(n), 'counter reached n')
@@ -225,7 +269,7 @@ export const WORKLOADS: readonly Workload[] = [
     },
     async valkeyrie(db, n) {
       for (let i = 0; i < warm(n, 1000); i++) await db.atomic().sum(['warmup-counter'], 1n).commit()
-      const start = performance.now()
+      const start = startTimer()
       for (let i = 0; i < n; i++) await db.atomic().sum(['counter'], 1n).commit()
       const m = timed(n, start)
       const value = (await db.get<KvU64>(['counter'])).value
@@ -245,7 +289,7 @@ export const WORKLOADS: readonly Workload[] = [
         expect(ok !== null, 'check passed')
       }
       for (let i = 0; i < warm(n, 1000); i++) step(['warmup-cas'])
-      const start = performance.now()
+      const start = startTimer()
       for (let i = 0; i < n; i++) step(['cas'])
       const m = timed(n, start)
       // The first step finds nothing (n = -1 + 1 = 0), so after n steps the value is n - 1.
@@ -259,7 +303,7 @@ export const WORKLOADS: readonly Workload[] = [
         expect(result.ok, 'check passed')
       }
       for (let i = 0; i < warm(n, 1000); i++) await step(['warmup-cas'])
-      const start = performance.now()
+      const start = startTimer()
       for (let i = 0; i < n; i++) await step(['cas'])
       const m = timed(n, start)
       expect(nOf((await db.get(['cas'])).value) === n - 1, 'n checked sets applied')
@@ -276,7 +320,7 @@ export const WORKLOADS: readonly Workload[] = [
         Array.from({ length: 1000 }, (_, i) => [entryKey(prefix, b * 1000 + i), entryValue(prefix, b * 1000 + i)] as const)
       for (let b = 0; b < warm(n, 3); b++) store.setMany(batch('warmup', b))
       const batches = Array.from({ length: n }, (_, b) => batch('items', b))
-      const start = performance.now()
+      const start = startTimer()
       for (const entries of batches) store.setMany(entries)
       const m = timed(n, start)
       expect(nOf(store.get(entryKey('items', n * 1000 - 1)).value) === n * 1000 - 1, 'last batch written')
@@ -292,7 +336,7 @@ export const WORKLOADS: readonly Workload[] = [
       }
       for (let b = 0; b < warm(n, 3); b++) await commit(batch('warmup', b))
       const batches = Array.from({ length: n }, (_, b) => batch('items', b))
-      const start = performance.now()
+      const start = startTimer()
       for (const entries of batches) await commit(entries)
       const m = timed(n, start)
       expect(nOf((await db.get(entryKey('items', n * 1000 - 1))).value) === n * 1000 - 1, 'last batch written')
@@ -311,7 +355,7 @@ export const WORKLOADS: readonly Workload[] = [
     raw(store, n) {
       const [keys, values] = [keysOf('conc', n), valuesOf('conc', n)]
       for (let i = 0; i < warm(n, 1000); i++) store.set(entryKey('warmup', i), entryValue('warmup', i))
-      const start = performance.now()
+      const start = startTimer()
       for (let i = 0; i < n; i++) store.set(keys[i]!, values[i])
       const m = timed(n, start)
       expect(nOf(store.get(keys[n - 1]!).value) === n - 1, 'last set readable')
@@ -325,7 +369,7 @@ export const WORKLOADS: readonly Workload[] = [
         const sets = Array.from({ length: warmup }, (_, i) => db.set(entryKey('warmup', base + i), entryValue('warmup', base + i)))
         await Promise.all(sets)
       }
-      const start = performance.now()
+      const start = startTimer()
       const results = await Promise.all(keys.map((key, i) => db.set(key, values[i])))
       const m = timed(n, start)
       expect(results.every((r) => r.ok), 'all sets ok')
@@ -349,7 +393,7 @@ export const WORKLOADS: readonly Workload[] = [
       let sum = 0
       const rssBefore = process.memoryUsage.rss()
       let rssPeakDuring = rssBefore
-      const start = performance.now()
+      const start = startTimer()
       for (const entry of store.list(['big'])) {
         sum += nOf(entry.value)
         if ((++count & 1023) === 0) rssPeakDuring = Math.max(rssPeakDuring, process.memoryUsage.rss())
@@ -365,7 +409,7 @@ export const WORKLOADS: readonly Workload[] = [
       let sum = 0
       const rssBefore = process.memoryUsage.rss()
       let rssPeakDuring = rssBefore
-      const start = performance.now()
+      const start = startTimer()
       for await (const entry of db.list({ prefix: ['big'] })) {
         sum += nOf(entry.value)
         if ((++count & 1023) === 0) rssPeakDuring = Math.max(rssPeakDuring, process.memoryUsage.rss())

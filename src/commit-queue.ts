@@ -10,7 +10,7 @@
  * Rows a read found expired are deleted with the next group, never by a write of their own: a read must not wait
  * for the write lock another process holds.
  */
-import { planCommit, writePlan, type PreparedCommit } from './commit.js'
+import { planCommit, writePlan, type PreparedCommit, type PreparedSet } from './commit.js'
 import { CommitUnknownResultError, CorruptValueError, StorageError } from './errors.js'
 import { MAX_FOUND_EXPIRED_KEYS, MAX_GROUP_BYTES, MAX_GROUP_COMMITS } from './limits.js'
 import type { Storage, WriteTransaction } from './storage/store.js'
@@ -36,6 +36,13 @@ function* keysOf(jobs: readonly Job[], expired: Iterable<Buffer>): Generator<Buf
     for (const check of commit.checks) yield check.key
     for (const mutation of commit.mutations) yield mutation.key
   }
+}
+
+/** The one set of a commit that is a plain set (no check, one set), which a store's `writeOne` may write. */
+function plainSetOf(commit: PreparedCommit): PreparedSet | undefined {
+  if (commit.checks.length !== 0 || commit.mutations.length !== 1) return undefined
+  const mutation = commit.mutations[0] as PreparedCommit['mutations'][number]
+  return mutation.type === 'set' ? mutation : undefined
 }
 
 export class CommitQueue {
@@ -117,10 +124,14 @@ export class CommitQueue {
     }
     let outcomes: Outcome[] | Promise<Outcome[]>
     try {
-      outcomes = this.#storage.transact(
-        () => keysOf(jobs, expired),
-        (tx) => this.#apply(tx, jobs, expired),
-      )
+      const single = jobs.length === 1 && expired === NO_KEYS ? plainSetOf((jobs[0] as Job).commit) : undefined
+      outcomes =
+        single !== undefined && this.#storage.writeOne !== undefined
+          ? this.#writeOne(this.#storage.writeOne(single))
+          : this.#storage.transact(
+              () => keysOf(jobs, expired),
+              (tx) => this.#apply(tx, jobs, expired),
+            )
     } catch (error) {
       this.#fail(jobs, error)
       if (this.#jobs.length > 0) this.#schedule()
@@ -139,6 +150,12 @@ export class CommitQueue {
       this.#inFlight = undefined
       if (this.#jobs.length > 0) this.#schedule()
     })
+  }
+
+  /** The outcome of a group of one plain set written by the store's `writeOne`. */
+  #writeOne(version: number | Promise<number>): Outcome[] | Promise<Outcome[]> {
+    const done = (v: number): Outcome[] => [{ ok: true, result: { ok: true, versionstamp: toVersionstamp(v) } }]
+    return isPromise(version) ? version.then(done) : done(version)
   }
 
   #apply(tx: WriteTransaction, jobs: readonly Job[], expired: readonly Buffer[]): Outcome[] {

@@ -60,3 +60,10 @@ export const PG_COMMIT_ATTEMPTS = 5
 export const MAX_PG_IDENTIFIER_BYTES = 63
 /** PostgreSQL: the largest `poolSize`. */
 export const MAX_PG_POOL_SIZE = 1000
+/**
+ * Most bytes (keys and values) of rows the SQLite storage keeps in its read cache per connection (read-cache.ts);
+ * past it the oldest rows are dropped.
+ */
+export const READ_CACHE_BYTES = 4 * 1024 * 1024
+/** Largest value the read cache keeps: bigger rows are read from SQLite every time. */
+export const READ_CACHE_MAX_VALUE_BYTES = 4096

@@ -4,7 +4,7 @@
  * raw `pg` baseline (bench/postgres/raw.ts): the same inputs, warm-ups, operation counts and self-checks.
  */
 import type { KvKey } from '../../src/types.js'
-import { countAt, entryKey, entryValue, WORKLOADS, type Measurement, type Workload } from '../workloads.js'
+import { countAt, entryKey, entryValue, startTimer, timed, WORKLOADS, type Measurement, type Workload } from '../workloads.js'
 import type { RawPgKv } from './raw.js'
 
 export interface PgWorkload extends Omit<Workload, 'raw'> {
@@ -28,7 +28,6 @@ const randomKeys = (prefix: string, population: number, count: number, seed: num
 const keysOf = (prefix: string, n: number): KvKey[] => Array.from({ length: n }, (_, i) => entryKey(prefix, i))
 const valuesOf = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => entryValue(prefix, i))
 const warm = (n: number, most: number): number => Math.min(n, most)
-const timed = (ops: number, start: number): Measurement => ({ ops, seconds: (performance.now() - start) / 1000 })
 function expect(condition: boolean, what: string): void {
   if (!condition) throw new Error(`benchmark self-check failed: ${what}`)
 }
@@ -39,7 +38,7 @@ const WARMUP_LIST = 1000
 async function sequentialSets(store: RawPgKv, prefix: string, n: number): Promise<Measurement> {
   const [keys, values] = [keysOf(prefix, n), valuesOf(prefix, n)]
   for (let i = 0; i < warm(n, 1000); i++) await store.set(entryKey('warmup', i), entryValue('warmup', i))
-  const start = performance.now()
+  const start = startTimer()
   for (let i = 0; i < n; i++) await store.set(keys[i]!, values[i])
   const m = timed(n, start)
   expect(nOf((await store.get(keys[n - 1]!)).value) === n - 1, 'last set readable')
@@ -50,7 +49,7 @@ async function listPrefix(store: RawPgKv, prefix: string, n: number, rounds: num
   for (let round = 0; round < 5; round++) for await (const _ of store.list(['warmup']));
   let count = 0
   let sum = 0
-  const start = performance.now()
+  const start = startTimer()
   for (let round = 0; round < rounds; round++) {
     for await (const entry of store.list([prefix])) {
       count++
@@ -68,7 +67,7 @@ const RAW: Record<string, PgWorkload['raw']> = {
     const keys = randomKeys('users', usersAt(scale), n, 1)
     for (const key of randomKeys('users', usersAt(scale), warm(n, 10_000), 2)) await store.get(key)
     let found = 0
-    const start = performance.now()
+    const start = startTimer()
     for (let i = 0; i < n; i++) if ((await store.get(keys[i]!)).value !== null) found++
     const m = timed(n, start)
     expect(found === n, `all ${n} keys found (found ${found})`)
@@ -80,7 +79,7 @@ const RAW: Record<string, PgWorkload['raw']> = {
     const warmups = randomKeys('users', usersAt(scale), warm(n, 1000) * 10, 4)
     for (let i = 0; i < warm(n, 1000); i++) await store.getMany(warmups.slice(i * 10, i * 10 + 10))
     let found = 0
-    const start = performance.now()
+    const start = startTimer()
     for (let i = 0; i < n; i++) for (const entry of await store.getMany(batches[i]!)) if (entry.value !== null) found++
     const m = timed(n, start)
     expect(found === n * 10, `all ${n * 10} keys found (found ${found})`)
@@ -89,7 +88,7 @@ const RAW: Record<string, PgWorkload['raw']> = {
   'list-prefix': (store, n) => listPrefix(store, 'users', n, 5),
   async 'atomic-sum'(store, n) {
     for (let i = 0; i < warm(n, 1000); i++) await store.sum(['warmup-counter'], 1n)
-    const start = performance.now()
+    const start = startTimer()
     for (let i = 0; i < n; i++) await store.sum(['counter'], 1n)
     const m = timed(n, start)
     expect((await store.get(['counter'])).value === BigInt(n), 'counter reached n')
@@ -102,7 +101,7 @@ const RAW: Record<string, PgWorkload['raw']> = {
       expect(ok !== null, 'check passed')
     }
     for (let i = 0; i < warm(n, 1000); i++) await step(['warmup-cas'])
-    const start = performance.now()
+    const start = startTimer()
     for (let i = 0; i < n; i++) await step(['cas'])
     const m = timed(n, start)
     expect(nOf((await store.get(['cas'])).value) === n - 1, 'n checked sets applied')
@@ -113,7 +112,7 @@ const RAW: Record<string, PgWorkload['raw']> = {
       Array.from({ length: 1000 }, (_, i) => [entryKey(prefix, b * 1000 + i), entryValue(prefix, b * 1000 + i)] as const)
     for (let b = 0; b < warm(n, 3); b++) await store.setMany(batch('warmup', b))
     const batches = Array.from({ length: n }, (_, b) => batch('items', b))
-    const start = performance.now()
+    const start = startTimer()
     for (const entries of batches) await store.setMany(entries)
     const m = timed(n, start)
     expect(nOf((await store.get(entryKey('items', n * 1000 - 1))).value) === n * 1000 - 1, 'last batch written')
@@ -126,7 +125,7 @@ const RAW: Record<string, PgWorkload['raw']> = {
     let sum = 0
     const rssBefore = process.memoryUsage.rss()
     let rssPeakDuring = rssBefore
-    const start = performance.now()
+    const start = startTimer()
     for await (const entry of store.list(['big'])) {
       sum += nOf(entry.value)
       if ((++count & 1023) === 0) rssPeakDuring = Math.max(rssPeakDuring, process.memoryUsage.rss())

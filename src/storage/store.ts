@@ -72,6 +72,12 @@ export interface Storage {
    * them first).
    */
   transact<T>(keys: () => Iterable<Buffer>, fn: (tx: WriteTransaction) => T): MaybePromise<T>
+  /**
+   * Optional: the commonest commit, one plain set alone in its group, with no check and nothing else to delete.
+   * Writes `row` under the next commit counter in a transaction of its own, exactly as `transact` would, and returns
+   * that counter. A store without it gets such commits through `transact`.
+   */
+  writeOne?(row: Omit<KvRow, 'version'>): MaybePromise<number>
   /** Deletes up to `limit` rows expired at `now`; returns how many. */
   purgeExpired(now: number, limit: number): MaybePromise<number>
   close(): MaybePromise<void>

@@ -142,6 +142,28 @@ const commands: Record<string, () => Promise<unknown>> = {
     }
     return { plain, value, expired, listed, errors, writable }
   },
+  async write() {
+    // `argument` is a JSON list of [key, value | null, expireIn?]: sets (or deletes, for null) one commit each.
+    const db = await Valkeyrie.open(path)
+    const stamps: (string | null)[] = []
+    for (const [key, value, expireIn] of JSON.parse(argument ?? '[]') as [string[], unknown, number?][]) {
+      if (value === null) {
+        await db.delete(key)
+        stamps.push(null)
+      } else {
+        stamps.push((await db.set(key, value, expireIn === undefined ? undefined : { expireIn })).versionstamp)
+      }
+    }
+    await db.close()
+    return { stamps }
+  },
+  async 'count-up'() {
+    // Sets ['n'] to 1, 2, … count, one plain set each.
+    const db = await Valkeyrie.open(path, { busyTimeout: 10_000 })
+    for (let i = 1; i <= count; i++) await db.set(['n'], i)
+    await db.close()
+    return { done: count }
+  },
   stamps: () => stampLoop(false),
   'stamps-wrapped': () => stampLoop(true),
 }

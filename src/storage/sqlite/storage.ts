@@ -17,7 +17,9 @@ import type { KvRow, RangeQuery, Storage, StoreDescription, WriteTransaction } f
 import { assertOutsideTransaction } from './attach.js'
 import { FORMAT_VERSION, formatProblem } from '../format.js'
 import { openDatabase, type OpenedDatabase, type OpenFileOptions } from './database.js'
-import type { KvQueries } from './queries.js'
+import { prepareDataVersion, prepareSingleSet, type KvQueries } from './queries.js'
+import { cacheId, ReadCache } from './read-cache.js'
+import { createKvTables, DEFAULT_TABLE_NAMES } from './schema.js'
 import { holdGate, type WriteGate } from './write-gate.js'
 
 /** Opens a database file once no write transaction of this process is open on it (opening writes too). */
@@ -40,6 +42,10 @@ export class SqliteStorage implements Storage, KvDriver {
   /** The file's write gate in this process (none in memory: no other connection shares that database). */
   readonly #gate: WriteGate | undefined
   readonly #releaseGate: () => void
+  /** Rows read or written lately, for point reads (read-cache.ts); only on a connection Valkeyrie owns. */
+  readonly #cache: ReadCache | undefined
+  /** A plain set in one statement (queries.ts `prepareSingleSet`); only on a writable connection Valkeyrie owns. */
+  readonly #setOne: ((row: Omit<KvRow, 'version'>) => number) | undefined
 
   constructor(opened: OpenedDatabase) {
     const { client, queries } = opened
@@ -49,15 +55,39 @@ export class SqliteStorage implements Storage, KvDriver {
     const held = client.memory ? undefined : holdGate(client.name)
     this.#gate = held?.gate
     this.#releaseGate = held?.release ?? (() => {})
+    const owned = opened.ownsClient
+    const cache = owned ? new ReadCache(prepareDataVersion(client)) : undefined
+    this.#cache = cache
+    this.#setOne = owned && !opened.readOnly ? prepareSingleSet(client, createKvTables(DEFAULT_TABLE_NAMES)) : undefined
     // A deferred transaction: all reads see one snapshot.
     this.#readMany = client.transaction((keys: readonly Buffer[]) => keys.map(queries.readRow))
     // One transaction view, reused: the commit counter is read at most once per transaction and written at its end.
     let version: number | undefined
+    // Rows the transaction writes while the cache holds anything: refreshed in the cache once it has committed.
+    let written: KvRow[] = []
     const tx: WriteTransaction = {
       read: queries.readRow,
-      write: queries.writeRow,
-      remove: queries.removeRow,
-      removeExpired: queries.removeExpiredRow,
+      write:
+        cache === undefined
+          ? queries.writeRow
+          : (row) => {
+              queries.writeRow(row)
+              if (cache.size > 0) written.push(row)
+            },
+      remove:
+        cache === undefined
+          ? queries.removeRow
+          : (key) => {
+              queries.removeRow(key)
+              if (cache.size > 0) cache.drop(cacheId(key))
+            },
+      removeExpired:
+        cache === undefined
+          ? queries.removeExpiredRow
+          : (key, now) => {
+              queries.removeExpiredRow(key, now)
+              if (cache.size > 0) cache.drop(cacheId(key))
+            },
       nextVersion: () => (version = (version ?? queries.readVersion()) + 1),
     }
     // Set once the transaction's own statements have all run: a failure after that came from the COMMIT itself.
@@ -72,8 +102,18 @@ export class SqliteStorage implements Storage, KvDriver {
     const transact = <T>(fn: (tx: WriteTransaction) => T): T => {
       committing = false
       try {
-        return immediate(fn)
+        const result = immediate(fn)
+        if (written.length > 0) {
+          for (const row of written) cache!.refresh(cacheId(row.key), row)
+          written = []
+        }
+        return result
       } catch (error) {
+        if (written.length > 0) {
+          // Rolled back, or (CommitUnknownResultError) perhaps not: either way the cached rows may be stale.
+          for (const row of written) cache!.drop(cacheId(row.key))
+          written = []
+        }
         if (committing) throw settleFailedCommit(client, error)
         throw error
       }
@@ -132,7 +172,15 @@ export class SqliteStorage implements Storage, KvDriver {
   // The core's store contract (synchronous).
 
   read(key: Buffer): KvRow | undefined {
-    return this.#q.readRow(key)
+    const cache = this.#cache
+    // Inside a transaction of this connection (the driver face's withTransaction) a read may see uncommitted rows.
+    if (cache === undefined || this.#opened.client.inTransaction) return this.#q.readRow(key)
+    const id = cacheId(key)
+    const cached = cache.get(id)
+    if (cached !== undefined) return cached
+    const row = this.#q.readRow(key)
+    if (row !== undefined) cache.put(id, row)
+    return row
   }
 
   readMany(keys: readonly Buffer[]): (KvRow | undefined)[] {
@@ -148,6 +196,39 @@ export class SqliteStorage implements Storage, KvDriver {
     const gate = this.#gate
     if (gate === undefined || !gate.busy || this.#opened.client.inTransaction) return this.#transact(fn)
     return gate.run(() => this.#transact(fn))
+  }
+
+  /**
+   * One plain set in one statement (store.ts `writeOne`), where the connection allows it: on an application's
+   * connection, or inside a transaction of this one, through `transact`.
+   */
+  writeOne(row: Omit<KvRow, 'version'>): number | Promise<number> {
+    const setOne = this.#setOne
+    const { client } = this.#opened
+    if (setOne === undefined || client.inTransaction) {
+      return this.transact(noKeys, (tx) => {
+        const version = tx.nextVersion()
+        tx.write({ ...row, version })
+        return version
+      })
+    }
+    const gate = this.#gate
+    if (gate === undefined || !gate.busy) return this.#writeOne(setOne, row)
+    return gate.run(() => this.#writeOne(setOne, row))
+  }
+
+  #writeOne(setOne: (row: Omit<KvRow, 'version'>) => number, row: Omit<KvRow, 'version'>): number {
+    const cache = this.#cache
+    let version: number
+    try {
+      version = setOne(row)
+    } catch (error) {
+      if (cache !== undefined && cache.size > 0) cache.drop(cacheId(row.key))
+      // SQLite's implicit transaction: an I/O failure may have come from its commit (see settleFailedCommit).
+      throw isIoFailure(error) ? settleFailedCommit(this.#opened.client, error) : error
+    }
+    if (cache !== undefined && cache.size > 0) cache.refresh(cacheId(row.key), { ...row, version })
+    return version
   }
 
   purgeExpired(now: number, limit: number): number | Promise<number> {
@@ -204,7 +285,10 @@ export class SqliteStorage implements Storage, KvDriver {
   }
 
   set(key: Uint8Array, value: Uint8Array, versionstamp: string, expiresAt: number | null): void | Promise<void> {
-    return this.#whenFree(() => this.#set(asBuffer(key), asBuffer(value), versionstamp, expiresAt))
+    return this.#whenFree(() => {
+      this.#cache?.clear()
+      this.#set(asBuffer(key), asBuffer(value), versionstamp, expiresAt)
+    })
   }
 
   #set(key: Buffer, bytes: Buffer, versionstamp: string, expiresAt: number | null): void {
@@ -222,7 +306,10 @@ export class SqliteStorage implements Storage, KvDriver {
   }
 
   delete(key: Uint8Array): void | Promise<void> {
-    return this.#whenFree(() => this.#q.removeRow(asBuffer(key)))
+    return this.#whenFree(() => {
+      this.#cache?.clear()
+      this.#q.removeRow(asBuffer(key))
+    })
   }
 
   list(start: Uint8Array, end: Uint8Array, _prefix: Uint8Array, _now: number, limit: number, reverse: boolean): DriverEntry[] {
@@ -244,6 +331,8 @@ export class SqliteStorage implements Storage, KvDriver {
 
   async #withTransaction<T>(callback: () => Promise<T>): Promise<T> {
     const { client } = this.#opened
+    // Its writes go through the driver face (which clears the cache as it writes); a rollback undoes them.
+    this.#cache?.clear()
     client.exec('BEGIN IMMEDIATE')
     try {
       const result = await callback()
@@ -282,6 +371,14 @@ function settleFailedCommit(client: Database.Database, error: unknown): unknown 
 
 /** The database file and the files SQLite keeps beside it. */
 const DATABASE_FILE_SUFFIXES = ['', '-wal', '-shm', '-journal']
+
+const noKeys = (): Buffer[] => []
+
+/** An error of SQLite's I/O (disk full included), which a COMMIT may raise after writing frames to the WAL. */
+function isIoFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL')
+}
 
 /** The pages of the database (in memory too), plus its WAL file when it has one. */
 function databaseBytes(client: Database.Database): number {
