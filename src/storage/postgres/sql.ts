@@ -56,7 +56,8 @@ const STALE_GUESS = ' counter moved'
 
 /** Whether a blind commit failed because another writer had advanced the counter (nothing was written). */
 export const isStaleGuess = (error: unknown): boolean =>
-  (error as { code?: unknown })?.code === '22P02' && String((error as Error).message).includes(`${STALE_GUESS}"`)
+  // The message quotes the value it could not read, whatever the server's language (lc_messages) and its quotes.
+  (error as { code?: unknown })?.code === '22P02' && String((error as Error).message).includes(STALE_GUESS)
 
 /** The transaction's settings, as one statement. */
 const settingsStatement = (settings: TransactionSettings): string =>
