@@ -75,7 +75,8 @@ export function statementsFor(tables: PgKvTables) {
   const rangeAsc = prepared(`SELECT ${columns} FROM ${kv} WHERE key >= $1 AND key < $2 ORDER BY key ASC LIMIT $3`)
   const rangeDesc = prepared(`SELECT ${columns} FROM ${kv} WHERE key >= $1 AND key < $2 ORDER BY key DESC LIMIT $3`)
   const purge = prepared(
-    `DELETE FROM ${kv} WHERE key IN (SELECT key FROM ${kv} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2) ` +
+    // SKIP LOCKED: a purge never waits for (or deadlocks with) a commit holding some of the rows.
+    `DELETE FROM ${kv} WHERE key IN (SELECT key FROM ${kv} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED) ` +
       'AND expires_at <= $1',
   )
   const upsertTail =

@@ -37,9 +37,10 @@ export interface PostgresStorageOptions {
  * before COMMIT ran; a lost session may have come after COMMIT, so the outcome is unknown.
  */
 function sessionLost(error: unknown): boolean {
-  const severity = (error as { severity?: unknown })?.severity
   const state = sqlState(error)
-  return state === undefined || state.startsWith('08') || severity === 'FATAL' || severity === 'PANIC'
+  // By SQLSTATE (the severity's text is translated by the server's lc_messages): no answer at all, a connection
+  // exception, the server shutting down or crashing (57P*), or the session ended for idling in its transaction.
+  return state === undefined || state.startsWith('08') || state.startsWith('57P') || state === '25P03'
 }
 
 export class PostgresStorage implements Storage {
@@ -63,7 +64,8 @@ export class PostgresStorage implements Storage {
     this.shownPath = options.shownPath
     this.#settings = {
       synchronousCommit: options.durability === 'full' ? 'on' : 'off',
-      lockTimeout: options.busyTimeout,
+      // Postgres reads a lock_timeout of 0 as "wait forever"; SQLite's 0 means "do not wait".
+      lockTimeout: Math.max(1, options.busyTimeout),
       idleTimeout: PG_IDLE_IN_TRANSACTION_MS,
     }
   }
@@ -94,8 +96,14 @@ export class PostgresStorage implements Storage {
   }
 
   async transact<T>(keys: () => Iterable<Buffer>, fn: (tx: WriteTransaction) => T): Promise<T> {
-    const blind = await this.#tryBlind(fn)
-    if (blind) return blind.result
+    try {
+      const blind = await this.#tryBlind(fn)
+      if (blind) return blind.result
+    } catch (error) {
+      // A deadlock or serialization failure wrote nothing: the group runs again the usual way.
+      const state = sqlState(error)
+      if (state === undefined || !RETRYABLE.has(state)) throw error
+    }
     const unique = new Map<string, Buffer>()
     for (const key of keys()) unique.set(keyId(key), key)
     const loaded = [...unique.values()]
@@ -130,9 +138,10 @@ export class PostgresStorage implements Storage {
     if (tx.version === undefined) return { result }
     const { written, removed } = tx.split()
     const to = tx.version
+    const text = this.#sql.blindCommit(written, removed, from, to, this.#settings)
     const bumped = await withConnection(this.#pool, async (client, broken) => {
       try {
-        await client.query(this.#sql.blindCommit(written, removed, from, to, this.#settings))
+        await client.query(text)
         return true
       } catch (error) {
         this.#counter = undefined
@@ -179,8 +188,9 @@ export class PostgresStorage implements Storage {
         return fail(error, undefined)
       }
       const { written, removed } = tx.split()
+      const text = this.#sql.commit(written, removed, tx.version)
       try {
-        await client.query(this.#sql.commit(written, removed, tx.version))
+        await client.query(text)
       } catch (error) {
         if (!sessionLost(error)) return fail(error, error)
         broken(error as Error)

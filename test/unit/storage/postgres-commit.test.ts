@@ -70,6 +70,30 @@ describe('PostgreSQL commit settlement', () => {
     expect(texts.at(-1)).toMatch(/UPDATE "kv_meta" SET version = 8 WHERE id = 1;\nCOMMIT$/)
   })
 
+  it('runs a one-round-trip group again with reads after a deadlock, and never sends lock_timeout 0', async () => {
+    const committed = () => [result(), result(), result()]
+    const { pool, texts } = scriptedPool([
+      () => begun(),
+      () => committed(),
+      (text) => (text.includes("ELSE (version::text || ' counter moved')::bigint") ? serverError('40P01') : new Error('expected a blind commit')),
+      () => result(), // ROLLBACK
+      () => begun(),
+      () => committed(),
+    ])
+    const storage = new PostgresStorage({
+      pool,
+      statements: statementsFor(createPgKvTables()),
+      ownsPool: true,
+      durability: 'relaxed',
+      busyTimeout: 0,
+      shownPath: 'test',
+    })
+    expect(await storage.transact(() => [key], writeKey)).toBe(8)
+    expect(await storage.transact(() => [key], writeKey)).toBe(8)
+    expect(texts[0]).toContain("set_config('lock_timeout', '1', true)")
+    expect(texts[0]).toContain("set_config('synchronous_commit', 'off', true)")
+  })
+
   it(`gives up after ${PG_COMMIT_ATTEMPTS} attempts`, async () => {
     const answers = Array.from({ length: PG_COMMIT_ATTEMPTS }, () => [() => serverError('40001'), () => result()]).flat()
     const { pool } = scriptedPool(answers)
