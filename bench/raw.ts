@@ -20,13 +20,13 @@ import type { KvKey, KvKeyPart } from '../src/types.js'
 export type Durability = 'full' | 'relaxed'
 
 /** `encoding` column values, as in src/value.ts. */
-const SERIALIZED = 1
-const U64 = 2
-const MAX_KEY_BYTES = 2048
-const MAX_VALUE_BYTES = 65_536
-const TWO_64 = 1n << 64n
+export const SERIALIZED = 1
+export const U64 = 2
+export const MAX_KEY_BYTES = 2048
+export const MAX_VALUE_BYTES = 65_536
+export const TWO_64 = 1n << 64n
 /** Rows read per statement while listing (Valkeyrie's default batchSize). */
-const LIST_BATCH = 500
+export const LIST_BATCH = 500
 
 export interface RawEntry {
   key: KvKeyPart[] | KvKey

@@ -100,7 +100,7 @@ const USERS_AT_SCALE_1 = 20_000
 const usersAt = (scale: number): number => Math.max(10, countAt(USERS_AT_SCALE_1, scale))
 const WARMUP_LIST = 1000
 /** Keys the hot-get workload reads over and over. */
-const HOT_KEYS = 10
+export const HOT_KEYS = 10
 
 export const WORKLOADS: readonly Workload[] = [
   {

@@ -21,27 +21,15 @@
  */
 import { deserialize, serialize } from 'node:v8'
 import pg from 'pg'
-import type { KvKey, KvKeyPart } from '../../src/types.js'
+import type { KvKey } from '../../src/types.js'
 import { keyCodec } from '../package-under-test.js'
 
 const { decodeKey, encodeKey } = keyCodec
 
-export type Durability = 'full' | 'relaxed'
+// The SQLite baseline's formats and limits, shared (the same table layout, values and limits).
+import { type Durability, LIST_BATCH, MAX_KEY_BYTES, MAX_VALUE_BYTES, type RawEntry, SERIALIZED, TWO_64, U64 } from '../raw.js'
 
-/** `encoding` column values, as in src/value.ts. */
-const SERIALIZED = 1
-const U64 = 2
-const MAX_KEY_BYTES = 2048
-const MAX_VALUE_BYTES = 65_536
-const TWO_64 = 1n << 64n
-/** Rows read per statement while listing (Valkeyrie's default batchSize). */
-const LIST_BATCH = 500
-
-export interface RawEntry {
-  key: KvKeyPart[] | KvKey
-  value: unknown
-  versionstamp: string | null
-}
+export type { Durability, RawEntry } from '../raw.js'
 
 interface Row {
   key?: Buffer

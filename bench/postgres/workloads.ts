@@ -4,7 +4,7 @@
  * raw `pg` baseline (bench/postgres/raw.ts): the same inputs, warm-ups, operation counts and self-checks.
  */
 import type { KvKey } from '../../src/types.js'
-import { countAt, entryKey, entryValue, startTimer, timed, WORKLOADS, type Measurement, type Workload } from '../workloads.js'
+import { countAt, entryKey, entryValue, HOT_KEYS, startTimer, timed, WORKLOADS, type Measurement, type Workload } from '../workloads.js'
 import type { RawPgKv } from './raw.js'
 
 export interface PgWorkload extends Omit<Workload, 'raw'> {
@@ -69,6 +69,16 @@ const RAW: Record<string, PgWorkload['raw']> = {
     let found = 0
     const start = startTimer()
     for (let i = 0; i < n; i++) if ((await store.get(keys[i]!)).value !== null) found++
+    const m = timed(n, start)
+    expect(found === n, `all ${n} keys found (found ${found})`)
+    return m
+  },
+  async 'hot-get'(store, n, scale) {
+    const hot = randomKeys('users', usersAt(scale), HOT_KEYS, 5)
+    for (let i = 0; i < warm(n, 10_000); i++) await store.get(hot[i % HOT_KEYS]!)
+    let found = 0
+    const start = startTimer()
+    for (let i = 0; i < n; i++) if ((await store.get(hot[i % HOT_KEYS]!)).value !== null) found++
     const m = timed(n, start)
     expect(found === n, `all ${n} keys found (found ${found})`)
     return m
