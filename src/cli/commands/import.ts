@@ -38,24 +38,33 @@ function stdinSource(): Source {
       const fromStdin = first
       first = false
       let spool: WriteStream | undefined
-      if (fromStdin) spool = createWriteStream(copy)
+      // The spool opens asynchronously: a failure found on an early line must not leave it opening (or failing to,
+      // once the folder is gone) with no one listening, which would end the process with an unhandled error.
+      let spoolError: Error | undefined
+      if (fromStdin) spool = createWriteStream(copy).on('error', (error) => (spoolError ??= error))
       const lines = createInterface({ input: fromStdin ? process.stdin : createReadStream(copy), crlfDelay: Infinity })
       let n = 0
-      for await (const text of lines) {
-        n++
-        if (spool && !spool.write(`${text}\n`)) await new Promise<void>((resolve) => spool?.once('drain', () => resolve()))
-        if (text.trim() === '') continue
-        position.where = `line ${n}`
-        try {
-          yield parseLine(text)
-        } catch (error) {
-          throw new TypeError(`line ${n}: ${(error as Error).message}`)
+      try {
+        for await (const text of lines) {
+          n++
+          if (spool && !spool.write(`${text}\n`)) {
+            await new Promise<void>((resolve) => spool?.once('drain', () => resolve()).once('error', () => resolve()))
+          }
+          if (text.trim() === '') continue
+          position.where = `line ${n}`
+          try {
+            yield parseLine(text)
+          } catch (error) {
+            throw new TypeError(`line ${n}: ${(error as Error).message}`)
+          }
+        }
+      } finally {
+        if (spool) {
+          spool.end()
+          await finished(spool).catch(() => {})
         }
       }
-      if (spool) {
-        spool.end()
-        await finished(spool)
-      }
+      if (spoolError) throw spoolError
     },
     close: () => rmSync(folder, { recursive: true, force: true }),
   }
