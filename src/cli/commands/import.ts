@@ -29,6 +29,17 @@ interface Source {
   close(): void
 }
 
+/** Resolves when the stream drains, or fails (its error is kept by the listener set at its creation). */
+function drained(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done).off('error', done)
+      resolve()
+    }
+    stream.on('drain', done).on('error', done)
+  })
+}
+
 function stdinSource(): Source {
   const folder = mkdtempSync(join(tmpdir(), 'valkeyrie-import-'))
   const copy = join(folder, 'input.jsonl')
@@ -48,7 +59,7 @@ function stdinSource(): Source {
         for await (const text of lines) {
           n++
           if (spool && !spool.write(`${text}\n`)) {
-            await new Promise<void>((resolve) => spool?.once('drain', () => resolve()).once('error', () => resolve()))
+            await drained(spool)
           }
           if (text.trim() === '') continue
           position.where = `line ${n}`
