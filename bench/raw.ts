@@ -70,13 +70,13 @@ export const RAW_SCHEMA = `
 const versionstamp = (version: number): string => version.toString(16).padStart(20, '0')
 const live = (row: Row, now: number): boolean => row.expires_at === null || row.expires_at > now
 
-function keyBytes(key: KvKey): Buffer {
+export function keyBytes(key: KvKey): Buffer {
   const bytes = encodeKey(key)
   if (bytes.length > MAX_KEY_BYTES) throw new RangeError('key too large')
   return bytes
 }
 
-function valueBytes(value: unknown): Buffer {
+export function valueBytes(value: unknown): Buffer {
   const bytes = serialize(value)
   if (bytes.length > MAX_VALUE_BYTES) throw new RangeError('value too large')
   return bytes

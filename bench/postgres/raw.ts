@@ -19,7 +19,7 @@
  *
  * No validation beyond the size limits, no group commit, no Drizzle, no pool.
  */
-import { deserialize, serialize } from 'node:v8'
+import { deserialize } from 'node:v8'
 import pg from 'pg'
 import type { KvKey } from '../../src/types.js'
 import { keyCodec } from '../package-under-test.js'
@@ -27,7 +27,7 @@ import { keyCodec } from '../package-under-test.js'
 const { decodeKey, encodeKey } = keyCodec
 
 // The SQLite baseline's formats and limits, shared (the same table layout, values and limits).
-import { type Durability, LIST_BATCH, MAX_KEY_BYTES, MAX_VALUE_BYTES, type RawEntry, SERIALIZED, TWO_64, U64 } from '../raw.js'
+import { type Durability, keyBytes, LIST_BATCH, type RawEntry, SERIALIZED, TWO_64, U64, valueBytes } from '../raw.js'
 
 export type { Durability, RawEntry } from '../raw.js'
 
@@ -62,17 +62,6 @@ export function rawSchema(schema: string): string {
 const versionstamp = (version: number | string): string => Number(version).toString(16).padStart(20, '0')
 const live = (row: Row, now: number): boolean => row.expires_at === null || Number(row.expires_at) > now
 
-function keyBytes(key: KvKey): Buffer {
-  const bytes = encodeKey(key)
-  if (bytes.length > MAX_KEY_BYTES) throw new RangeError('key too large')
-  return bytes
-}
-
-function valueBytes(value: unknown): Buffer {
-  const bytes = serialize(value)
-  if (bytes.length > MAX_VALUE_BYTES) throw new RangeError('value too large')
-  return bytes
-}
 
 type Query = { name: string; text: string; values?: unknown[] }
 
