@@ -78,6 +78,13 @@ export interface Storage {
    * that counter. A store without it gets such commits through `transact`.
    */
   writeOne?(row: Omit<KvRow, 'version'>): MaybePromise<number>
+  /**
+   * Optional: calls `onChange` soon after a commit made elsewhere (another connection, process or host) becomes
+   * visible, for watch() and queue listeners; it may also call it when nothing they care about changed, and the
+   * caller re-reads. Returns a function that stops the calls. This instance's own commits are not reported here:
+   * the library notifies those itself. A store without it sees only its own process's commits.
+   */
+  watchChanges?(onChange: () => void): () => void
   /** Deletes up to `limit` rows expired at `now`; returns how many. */
   purgeExpired(now: number, limit: number): MaybePromise<number>
   close(): MaybePromise<void>
