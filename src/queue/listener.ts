@@ -50,6 +50,8 @@ export class QueueListener {
   readonly #token = randomUUID()
   /** Messages whose handler runs, by id, with the promise of their end. */
   readonly #running = new Map<string, { message: ClaimedMessage; done: Promise<void> }>()
+  /** Messages `stop` returned to the queue while their handler still ran: theirs is no longer to retry. */
+  readonly #handedBack = new WeakSet<ClaimedMessage>()
   /** Ids handled, waiting for the next batched ack. */
   #acks: string[] = []
   #ackScheduled = false
@@ -154,7 +156,7 @@ export class QueueListener {
         await this.#handler(this.#deps.decode(message))
       } catch (error) {
         this.#report(error)
-        if (this.#running.get(message.id)?.message === message) await this.#fail(message)
+        if (!this.#handedBack.has(message)) await this.#fail(message)
         return
       }
       this.#acks.push(message.id)
@@ -246,6 +248,7 @@ export class QueueListener {
     clearInterval(this.#keepalive)
     this.#keepalive = undefined
     const left = [...this.#running.values()].map((r) => r.message)
+    for (const message of left) this.#handedBack.add(message)
     this.#running.clear()
     try {
       for (const message of left) await this.#deps.queue.retry(message.id, this.#token, this.#deps.clock(), message.backoffSchedule)

@@ -3,6 +3,7 @@
  * or on an application's node-postgres pool (its own migrations create the tables, checked here, unless it asks
  * for ours).
  */
+import { createPgQueue } from './queue.js'
 import { describeValue, OpenError } from '../../errors.js'
 import { MAX_PG_IDENTIFIER_BYTES, MAX_PG_POOL_SIZE } from '../../limits.js'
 import type { Durability } from '../../types.js'
@@ -68,6 +69,7 @@ export async function openPostgres(options: UrlOptions | PoolOptions): Promise<P
     return new PostgresStorage({
       pool,
       statements: statementsFor(tables),
+      queue: createPgQueue(pool, tables),
       ownsPool: own,
       journal: own ? journalName(schema) : undefined,
       durability: options.durability,
