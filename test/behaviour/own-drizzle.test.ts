@@ -303,10 +303,11 @@ describe('drizzle-kit push on a schema without the kv tables', () => {
   }, 30_000)
 
   it("keeps them with the documented tablesFilter", async () => {
-    expect(await pushedTables(['!kv', '!kv_meta', '!__valkeyrie_migrations'])).toEqual([
+    expect(await pushedTables(['!kv', '!kv_meta', '!kv_queue', '!__valkeyrie_migrations'])).toEqual([
       '__valkeyrie_migrations',
       'kv',
       'kv_meta',
+      'kv_queue',
       'todos',
     ])
   }, 30_000)
