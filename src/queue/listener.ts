@@ -105,6 +105,9 @@ export class QueueListener {
     try {
       do {
         this.#again = false
+        // A read first: a claim is a write transaction, too dear for every poll of an idle queue.
+        const due = await this.#deps.queue.nextDue()
+        if (due === null || due > this.#deps.clock()) continue
         for (;;) {
           if (this.#stopped) return
           const free = MAX_QUEUE_IN_FLIGHT - this.#running.size
