@@ -102,12 +102,18 @@ export class QueueListener {
     clearTimeout(this.#timer)
     this.#timer = undefined
     let claimedAny = false
+    /** The next due time, when the last look found nothing due yet (no second read needed). */
+    let peeked: number | null | undefined
     try {
       do {
         this.#again = false
         // A read first: a claim is a write transaction, too dear for every poll of an idle queue.
         const due = await this.#deps.queue.nextDue()
-        if (due === null || due > this.#deps.clock()) continue
+        peeked = undefined
+        if (due === null || due > this.#deps.clock()) {
+          peeked = due
+          continue
+        }
         for (;;) {
           if (this.#stopped) return
           const free = MAX_QUEUE_IN_FLIGHT - this.#running.size
@@ -121,7 +127,7 @@ export class QueueListener {
         }
       } while (this.#again && !this.#stopped)
       if (this.#stopped) return
-      const next = await this.#deps.queue.nextDue()
+      const next = peeked !== undefined ? peeked : await this.#deps.queue.nextDue()
       this.#schedule(next, claimedAny)
     } catch (error) {
       this.#report(error)
