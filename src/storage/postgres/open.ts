@@ -3,12 +3,12 @@
  * or on an application's node-postgres pool (its own migrations create the tables, checked here, unless it asks
  * for ours).
  */
-import { createPgQueue } from './queue.js'
 import { describeValue, OpenError } from '../../errors.js'
 import { MAX_PG_IDENTIFIER_BYTES, MAX_PG_POOL_SIZE } from '../../limits.js'
 import type { Durability } from '../../types.js'
 import { createPool, type PgPool, shownUrl } from './client.js'
 import { journalName, migrate, tablesProblem } from './migrate.js'
+import { createPgQueue } from './queue.js'
 import { getTableConfig } from 'drizzle-orm/pg-core'
 import type { PgKvTables } from './schema.js'
 import { statementsFor } from './sql.js'
