@@ -18,10 +18,11 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    // The fault suite, the Postgres multi-process suite and the bulk suite are slower and run on their own:
-    // npm run test:faults (vitest.faults.config.ts), npm run test:postgres (vitest.postgres.config.ts) and
-    // npm run test:bulk (vitest.bulk.config.ts).
-    exclude: ['test/faults/**', 'test/postgres/**', 'test/bulk/**', '**/node_modules/**'],
+    // The fault suite, the Postgres multi-process suite, the bulk suite and the multi-process queue suite are slower
+    // and run on their own: npm run test:faults (vitest.faults.config.ts), npm run test:postgres
+    // (vitest.postgres.config.ts), npm run test:bulk (vitest.bulk.config.ts) and npm run test:queues
+    // (vitest.queues.config.ts).
+    exclude: ['test/faults/**', 'test/postgres/**', 'test/bulk/**', 'test/queues/**', '**/node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // A PostgreSQL server for the Postgres row of the backend matrix (test/support/backends.ts): the URL in

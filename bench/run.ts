@@ -1,5 +1,6 @@
 /**
- * The benchmark driver: `npm run bench` (see bench/README.md).
+ * The benchmark driver: `npm run bench` (see bench/README.md). With the SQLite workloads it runs the portability
+ * workload (bench/portability.ts) and the queue workload (bench/queue.ts).
  *
  *   tsx bench/run.ts [--scale 1] [--runs 3] [--durability both|full|relaxed] [--only w1,w2] [--base <checkout>]
  *                    [--out file.json] [--tmp dir]
@@ -24,6 +25,7 @@ import type { Durability } from './raw.js'
 import { countAt, WORKLOADS, workloadNamed, type Workload } from './workloads.js'
 import { runPostgresBench } from './postgres/after-sqlite.js'
 import { runPortability } from './portability.js'
+import { runQueueBench } from './queue.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const CONTENDER_SCRIPT = join(ROOT, 'bench', 'contender.ts')
@@ -278,6 +280,8 @@ async function main(): Promise<void> {
   const portability = options.portability
     ? await runPortability({ ...options, durability: options.durabilities[0] ?? 'full', log })
     : null
+  // The queue workload (bench/queue.ts), with the portability one: not with --only.
+  const queue = options.portability ? await runQueueBench({ scale: options.scale, runs: options.runs, tmp: options.tmp, log }) : null
   const elapsed = (performance.now() - started) / 1000
   const loadAfter = os.loadavg()[0] ?? 0
   // The benchmark itself keeps about one CPU busy; more than that means something else competed for the machine.
@@ -427,6 +431,7 @@ async function main(): Promise<void> {
     `Total time: ${seconds(elapsed)}. Load average (1 min) before ${loadBefore.toFixed(2)}, after ${loadAfter.toFixed(2)}.`,
   )
   if (portability) lines.push('', ...portability.lines)
+  if (queue) lines.push('', ...queue.lines)
   if (busy) lines.push('Warning: the machine was busy with other work during the run; these numbers are noisy.')
   const below = summaries.filter((s) => s.meetsTarget === false)
   if (below.length > 0) {
@@ -453,6 +458,7 @@ async function main(): Promise<void> {
     groupCommit,
     list1mRssGrowth: listGrowth,
     portability: portability?.rows ?? null,
+    queue: queue ? { throughput: queue.throughput, latency: queue.latency, idle: queue.idle } : null,
     table: lines.join('\n'),
   }
   mkdirSync(dirname(options.out), { recursive: true })

@@ -13,7 +13,7 @@ import { createKvTables } from 'valkeyrie/drizzle'
 
 // schema.ts: your tables, and Valkeyrie's under names you choose (written here only).
 export const todos = sqliteTable('todos', { id: integer('id').primaryKey(), title: text('title').notNull() })
-export const { kv: appKv, meta: appKvMeta } = createKvTables({ kv: 'app_kv', meta: 'app_kv_meta' })
+export const { kv: appKv, meta: appKvMeta, queue: appKvQueue } = createKvTables({ kv: 'app_kv', meta: 'app_kv_meta' })
 
 // What `drizzle-kit generate` writes for that schema, applied here by hand instead of by your migrator.
 const client = new Database(':memory:')
@@ -24,13 +24,17 @@ client.exec(`
   CREATE INDEX app_kv_expires_at_idx ON app_kv (expires_at);
   CREATE TABLE app_kv_meta (id integer PRIMARY KEY NOT NULL, version integer DEFAULT 0 NOT NULL,
     serializer text NOT NULL, format_version integer NOT NULL);
+  CREATE TABLE app_kv_queue (id integer PRIMARY KEY NOT NULL, value blob NOT NULL, encoding integer NOT NULL,
+    ready_at integer NOT NULL, lease_token text, attempts integer NOT NULL, keys_if_undelivered text NOT NULL,
+    backoff_schedule text NOT NULL);
+  CREATE INDEX app_kv_queue_ready_at_idx ON app_kv_queue (ready_at, id);
 `)
 const db = drizzle({ client })
 
 db.insert(todos).values({ id: 1, title: 'ship it' }).run()
 
 // Valkeyrie on the same connection, over the tables of your schema; your migrations own them, so ours are skipped.
-const kv = await Valkeyrie.open({ database: db, tables: { kv: appKv, meta: appKvMeta } })
+const kv = await Valkeyrie.open({ database: db, tables: { kv: appKv, meta: appKvMeta, queue: appKvQueue } })
 await kv.atomic().sum(['todo', 1, 'views'], 1n).commit()
 console.log('views:', (await kv.get<KvU64>(['todo', 1, 'views'])).value?.value)
 

@@ -16,7 +16,7 @@ import { drizzle } from 'drizzle-orm/node-postgres'
 import { migrate } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
 import { KvU64, Valkeyrie } from 'valkeyrie'
-import { appKv, appKvMeta, todos } from './postgres-app/schema.js'
+import { appKv, appKvMeta, appKvQueue, todos } from './postgres-app/schema.js'
 
 const url = process.env.DATABASE_URL
 if (!url) {
@@ -42,7 +42,7 @@ rmSync(migrations, { recursive: true, force: true })
 await db.insert(todos).values({ id: 1, title: 'ship it' })
 
 // Valkeyrie on the application's pool, over the tables its migration created.
-const kv = await Valkeyrie.open({ database: db, tables: { kv: appKv, meta: appKvMeta } })
+const kv = await Valkeyrie.open({ database: db, tables: { kv: appKv, meta: appKvMeta, queue: appKvQueue } })
 await kv.atomic().sum(['todo', 1, 'views'], 1n).commit()
 console.log('views:', (await kv.get<KvU64>(['todo', 1, 'views'])).value?.value)
 await kv.close() // leaves the application's pool open

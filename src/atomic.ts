@@ -3,12 +3,14 @@ import type { AtomicCheck, KvCommitError, KvCommitResult, KvKey, KvMutation, KvS
 import type { CommitSource } from './commit.js'
 import { expireInOf } from './expiry.js'
 import type { KvU64 } from './u64.js'
+import { checkEnqueue, type CheckedEnqueue, type KvEnqueueOptions } from './queue/message.js'
 
 /** Runs a commit: validates it and applies it serializably. */
 export type CommitExecutor = (
   checks: readonly AtomicCheck[],
   mutations: readonly KvMutation[],
   source: CommitSource,
+  enqueues?: readonly CheckedEnqueue[],
 ) => Promise<KvCommitResult | KvCommitError>
 
 /** Checks and mutations produced by deferred work. */
@@ -42,6 +44,8 @@ export class AtomicOperation {
   readonly #deferred: { at: number; work: DeferredWork }[] = []
   /** Whether `mutate()` added caller-made mutations, whose shape `commit()` then checks. */
   #raw = false
+  /** Queue messages added by `enqueue()`, options already checked. */
+  readonly #enqueues: CheckedEnqueue[] = []
 
   /** @internal */
   constructor(execute: CommitExecutor) {
@@ -93,6 +97,15 @@ export class AtomicOperation {
   }
 
   /**
+   * Adds a queue message, enqueued only if the commit succeeds (see `Valkeyrie.enqueue`). Throws `TypeError` /
+   * `RangeError` at once for bad options; the value is encoded (and its size checked) at `commit()`.
+   */
+  enqueue(value: unknown, options?: KvEnqueueOptions): this {
+    this.#enqueues.push(checkEnqueue(value, options))
+    return this
+  }
+
+  /**
    * @internal Adds work that `commit()` runs first, one work after another in the order added. Its checks join the
    * commit's checks and its mutations take this place among the mutations; if any work rejects, `commit()` rejects
    * with that error and nothing is applied.
@@ -104,7 +117,7 @@ export class AtomicOperation {
 
   /** Commits: `{ ok: true, versionstamp }`, or `{ ok: false }` when a check failed (then nothing was applied). */
   commit(): Promise<KvCommitResult | KvCommitError> {
-    if (this.#deferred.length === 0) return this.#execute(this.#checks, this.#mutations, this.#raw ? 'raw' : 'built')
+    if (this.#deferred.length === 0) return this.#execute(this.#checks, this.#mutations, this.#raw ? 'raw' : 'built', this.#enqueues)
     return this.#commitDeferred()
   }
 
@@ -121,6 +134,6 @@ export class AtomicOperation {
       mutations.push(...writes.mutations)
     }
     mutations.push(...this.#mutations.slice(from))
-    return this.#execute(checks, mutations, this.#raw ? 'raw' : 'built')
+    return this.#execute(checks, mutations, this.#raw ? 'raw' : 'built', this.#enqueues)
   }
 }

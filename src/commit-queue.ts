@@ -40,7 +40,7 @@ function* keysOf(jobs: readonly Job[], expired: Iterable<Buffer>): Generator<Buf
 
 /** The one set of a commit that is a plain set (no check, one set), which a store's `writeOne` may write. */
 function plainSetOf(commit: PreparedCommit): PreparedSet | undefined {
-  if (commit.checks.length !== 0 || commit.mutations.length !== 1) return undefined
+  if (commit.checks.length !== 0 || commit.mutations.length !== 1 || commit.enqueues !== undefined) return undefined
   const mutation = commit.mutations[0] as PreparedCommit['mutations'][number]
   return mutation.type === 'set' ? mutation : undefined
 }
@@ -174,7 +174,7 @@ export class CommitQueue {
         throw error
       }
       if (plan === null) return { ok: true, result: { ok: false } }
-      return { ok: true, result: { ok: true, versionstamp: toVersionstamp(writePlan(tx, plan)) } }
+      return { ok: true, result: { ok: true, versionstamp: toVersionstamp(writePlan(tx, plan, job.commit.enqueues)) } }
     })
   }
 

@@ -3,7 +3,7 @@
  * then applying them inside a write transaction (`applyCommit`): checks first, then mutations in order, all or
  * nothing.
  */
-import type { KvRow, WriteTransaction } from './storage/store.js'
+import type { KvRow, QueueMessage, WriteTransaction } from './storage/store.js'
 import { CorruptValueError, describeValue, formatKey } from './errors.js'
 import { expiresAtFor, isLive } from './expiry.js'
 import { decodeKey, encodeKey } from './key/codec.js'
@@ -30,6 +30,8 @@ export interface PreparedCommit {
   mutations: PreparedMutation[]
   /** Bytes of keys and values: the commit's share of a group's size. */
   bytes: number
+  /** Queue messages the commit adds (`atomic().enqueue`, `db.enqueue`), if any. */
+  enqueues?: QueueMessage[]
 }
 
 /**
@@ -268,9 +270,13 @@ function storedU64(row: KvRow, key: Buffer): bigint {
   }
 }
 
-/** Writes a plan under a new commit version and returns that version. */
-export function writePlan(tx: WriteTransaction, plan: CommitPlan): number {
+/** Writes a plan (and the commit's queue messages) under a new commit version and returns that version. */
+export function writePlan(tx: WriteTransaction, plan: CommitPlan, enqueues?: readonly QueueMessage[]): number {
   const version = tx.nextVersion()
+  if (enqueues !== undefined && enqueues.length > 0) {
+    if (tx.enqueue === undefined) throw new TypeError('this storage has no queue')
+    for (const message of enqueues) tx.enqueue(message)
+  }
   for (const write of plan) {
     if (write.type === 'set') {
       // The plan's rows belong to this commit alone: stamping them in place saves a copy per write.

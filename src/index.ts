@@ -2,6 +2,8 @@
 import './polyfills.js'
 export { Valkeyrie, type ValkeyrieOptions } from './valkeyrie.js'
 export type { BulkLoadOptions } from './bulk-load.js'
+export type { KvEnqueueOptions, KvEnqueueOptions as EnqueueOptions } from './queue/message.js'
+export type { ListenQueueOptions } from './queue/listener.js'
 export { AtomicOperation } from './atomic.js'
 export { KvListIterator } from './list.js'
 export { KvU64 } from './u64.js'

@@ -67,3 +67,29 @@ export const MAX_PG_POOL_SIZE = 1000
 export const READ_CACHE_BYTES = 4 * 1024 * 1024
 /** Largest value the read cache keeps: bigger rows are read from SQLite every time. */
 export const READ_CACHE_MAX_VALUE_BYTES = 4096
+
+/** Longest `delay` of a queue message: 30 days, as Deno KV. */
+export const MAX_QUEUE_DELAY_MS = 30 * 24 * 60 * 60 * 1000
+/** Most keys in a message's `keysIfUndelivered`, as Deno KV. */
+export const MAX_QUEUE_UNDELIVERED_KEYS = 10
+/** Most retries in a message's `backoffSchedule`, as Deno KV. */
+export const MAX_QUEUE_BACKOFF_INTERVALS = 5
+/** Longest retry delay in a `backoffSchedule`: one hour, as Deno KV. */
+export const MAX_QUEUE_BACKOFF_MS = 60 * 60 * 1000
+/** The retry delays of a message enqueued without a `backoffSchedule`, as Deno KV. */
+export const DEFAULT_QUEUE_BACKOFF_MS: readonly number[] = [100, 1000, 5000, 30000, 60000]
+/** How long a claimed message stays leased to its consumer without a keepalive, as Deno KV's running deadline. */
+export const QUEUE_LEASE_MS = 5000
+/** How often a consumer renews the leases of the messages its handler is running. */
+export const QUEUE_KEEPALIVE_MS = 2000
+/** Most messages one listener handles at once, as Deno KV. */
+export const MAX_QUEUE_IN_FLIGHT = 100
+/** Most messages one claim takes. */
+export const QUEUE_CLAIM_BATCH = 20
+/** How long `close()` waits for running queue handlers before returning their messages to the queue. */
+export const QUEUE_CLOSE_WAIT_MS = 5000
+/** The first and the longest interval of a listener's safety poll for messages enqueued by other processes. */
+export const QUEUE_POLL_MIN_MS = 10
+export const QUEUE_POLL_MAX_MS = 1000
+/** The longest safety poll interval when the store reports other processes' commits (`watchChanges`). */
+export const QUEUE_POLL_WATCHED_MAX_MS = 5000

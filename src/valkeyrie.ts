@@ -21,6 +21,10 @@ import { openStorage, validatePathWithOptions, validateStorageOptions, type Stor
 import type { DriverFactory } from './storage/driver.js'
 import { toEntry } from './entry.js'
 import { toVersionstamp } from './versionstamp.js'
+import { checkEnqueue, type CheckedEnqueue, encodeMessage, type KvEnqueueOptions } from './queue/message.js'
+import { type ListenQueueOptions, QueueListener } from './queue/listener.js'
+import { deadLetterCommit } from './queue/dead-letter.js'
+import { decodeValue } from './value.js'
 
 /** Options of `Valkeyrie.open`. */
 export interface ValkeyrieOptions extends StorageOptions {
@@ -112,6 +116,8 @@ export class Valkeyrie {
   readonly #readOnly: boolean
   /** The close in progress or done, shared by every `close()` call. */
   #closing: Promise<void> | undefined
+  /** The queue listener of `listenQueue`, while it runs. */
+  #listener: QueueListener | undefined
 
   /** @internal Use `Valkeyrie.open()`. */
   constructor(
@@ -433,7 +439,72 @@ export class Valkeyrie {
    * await db.atomic().check({ key: ['a'], versionstamp: null }).set(['a'], 1).sum(['count'], 1n).commit()
    */
   atomic(): AtomicOperation {
-    return new AtomicOperation((checks, mutations, source) => this.#commit(checks, mutations, source))
+    return new AtomicOperation((checks, mutations, source, enqueues) => this.#commit(checks, mutations, source, 'commit', enqueues))
+  }
+
+  /**
+   * Adds a message to the database's queue, as Deno KV: it is handed to a `listenQueue` handler (of any process on
+   * the database) once `delay` ms have passed, at least once; a failed delivery is retried after each step of
+   * `backoffSchedule`, and after the last one the value is written to every key of `keysIfUndelivered`. Bad options
+   * and values over 64 KiB are a `TypeError`/`RangeError`, before anything is written.
+   *
+   * @example
+   * await db.enqueue({ email: 'ada@example.com' }, { delay: 60_000, keysIfUndelivered: [['failed', 'welcome', 'ada']] })
+   */
+  enqueue(value: unknown, options?: KvEnqueueOptions): Promise<KvCommitResult> {
+    let checked: CheckedEnqueue
+    try {
+      checked = checkEnqueue(value, options)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#commit([], [], 'built', 'enqueue', [checked]) as Promise<KvCommitResult>
+  }
+
+  /**
+   * Runs `handler` on each queue message, as Deno KV: one message at a time per message, up to 100 at once, each
+   * leased to this listener while its handler runs (a process that dies gives its messages back after the 5 s
+   * lease). A handler that throws or rejects fails that delivery (see `enqueue`); `options.onError` hears of it
+   * (default: `console.error`). One listener per database object. The promise settles when the database closes;
+   * `close()` waits (up to 5 s) for running handlers and returns the messages of those still running to the queue.
+   *
+   * @example
+   * db.listenQueue(async (job) => { await sendEmail(job) })
+   */
+  listenQueue<T = unknown>(handler: (value: T) => unknown, options?: ListenQueueOptions): Promise<void> {
+    try {
+      const storage = this.#open()
+      if (typeof handler !== 'function') throw new TypeError(`listenQueue takes a handler function: received ${describeValue(handler)}`)
+      if (options !== undefined && (typeof options !== 'object' || options === null)) {
+        throw new TypeError(`listenQueue options must be an object: received ${describeValue(options)}`)
+      }
+      if (options?.onError !== undefined && typeof options.onError !== 'function') {
+        throw new TypeError(`onError must be a function: received ${describeValue(options.onError)}`)
+      }
+      if (this.#readOnly) throw new ReadOnlyError('listen to the queue')
+      const queue = storage.queue
+      if (!queue) throw new ValkeyrieError('the storage behind this database has no queue')
+      if (this.#listener) throw new TypeError('this database already has a queue listener (one per database object, as Deno KV)')
+      const serializer = this.#serializer
+      const listener = new QueueListener(
+        {
+          queue,
+          clock: this.#clock,
+          decode: (message) => decodeValue(message.value, message.encoding, serializer),
+          deadLetter: async (message) => {
+            const commit = deadLetterCommit(message)
+            if (commit) await this.#queue.submit(commit)
+          },
+          watchChanges: storage.watchChanges?.bind(storage),
+        },
+        handler as (value: unknown) => unknown,
+        options,
+      )
+      this.#listener = listener
+      return listener.ended
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /**
@@ -477,11 +548,25 @@ export class Valkeyrie {
     mutations: readonly KvMutation[],
     source: CommitSource,
     operation = 'commit',
+    enqueues?: readonly CheckedEnqueue[],
   ): Promise<KvCommitResult | KvCommitError> {
     try {
-      this.#open()
+      const storage = this.#open()
       if (this.#readOnly) throw new ReadOnlyError(operation)
-      return this.#queue.submit(prepareCommit(checks, mutations, this.#serializer, this.#clock(), source))
+      const now = this.#clock()
+      const prepared = prepareCommit(checks, mutations, this.#serializer, now, source)
+      if (enqueues === undefined || enqueues.length === 0) return this.#queue.submit(prepared)
+      if (!storage.queue) throw new ValkeyrieError('the storage behind this database has no queue')
+      if (mutations.length + enqueues.length > MAX_MUTATIONS) {
+        throw new RangeError(`Too many mutations and enqueues (max ${MAX_MUTATIONS}): received ${mutations.length + enqueues.length}`)
+      }
+      prepared.enqueues = enqueues.map((e) => encodeMessage(e, this.#serializer, now))
+      for (const message of prepared.enqueues) prepared.bytes += message.value.length
+      // This instance's listener hears of its own enqueues at once.
+      return this.#queue.submit(prepared).then((result) => {
+        if (result.ok) this.#listener?.wake()
+        return result
+      })
     } catch (error) {
       return Promise.reject(error)
     }
@@ -510,6 +595,7 @@ export class Valkeyrie {
     const storage = this.#storage
     if (!storage) return
     this.#storage = undefined
+    await this.#listener?.stop()
     await this.#sweeper.stop()
     await this.#queue.drain()
     await finish(storage)

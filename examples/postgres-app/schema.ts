@@ -11,4 +11,4 @@ export const app = pgSchema('example_app')
 export const todos = app.table('todos', { id: integer('id').primaryKey(), title: text('title').notNull() })
 
 // Valkeyrie's tables, under names (and in the schema) this application chose.
-export const { kv: appKv, meta: appKvMeta } = createPgKvTables({ kv: 'app_kv', meta: 'app_kv_meta' }, { schema: 'example_app' })
+export const { kv: appKv, meta: appKvMeta, queue: appKvQueue } = createPgKvTables({ kv: 'app_kv', meta: 'app_kv_meta' }, { schema: 'example_app' })

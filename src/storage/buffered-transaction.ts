@@ -3,7 +3,7 @@
  * write function (drivers, PostgreSQL): reads come from the loaded rows, writes are collected, and the store
  * applies them afterwards, each key once, in its final state.
  */
-import type { KvRow, WriteTransaction } from './store.js'
+import type { KvRow, QueueMessage, WriteTransaction } from './store.js'
 
 /** A key as a Map key. */
 export const keyId = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
@@ -25,6 +25,11 @@ export class BufferedTransaction implements WriteTransaction {
   readonly writes = new Map<string, BufferedWrite>()
   /** The last commit counter handed out, when one was. */
   version: number | undefined
+  /** Queue messages the transaction adds, in order. */
+  readonly messages: QueueMessage[] = []
+  readonly enqueue = (message: QueueMessage): void => {
+    this.messages.push(message)
+  }
 
   /**
    * `rows`: every key the transaction may touch, with its stored row (undefined: absent); or undefined, for a blind

@@ -12,7 +12,8 @@ import { asBuffer, assertDriver, type DriverEntry, type DriverFactory, type KvDr
 import { describeValue, OpenError } from '../errors.js'
 import { BufferedTransaction, keyId } from './buffered-transaction.js'
 import { entryToRow } from './driver-entry.js'
-import type { KvRow, RangeQuery, Storage, StoreDescription, WriteTransaction } from './store.js'
+import type { KvRow, QueueStore, RangeQuery, Storage, StoreDescription, WriteTransaction } from './store.js'
+import { createDriverQueue, messageKey, messageValue } from './driver-queue.js'
 import { fromVersionstamp, toVersionstamp } from '../versionstamp.js'
 
 /** Entries per `list` call while `describe` counts them. */
@@ -40,9 +41,13 @@ export class DriverStorage implements Storage {
   /** The tail of the chain of operations: each waits for the one before. */
   #tail: Promise<unknown> = Promise.resolve()
 
+  /** The queue, in entries under reserved keys (driver-queue.ts). */
+  readonly queue: QueueStore
+
   constructor(driver: KvDriver, clock: () => number) {
     this.#driver = driver
     this.#clock = clock
+    this.queue = createDriverQueue({ driver, run: (fn) => this.#exclusive(() => this.#inTransaction(fn)) })
   }
 
   /** Runs `fn` after every operation queued before it. */
@@ -120,6 +125,11 @@ export class DriverStorage implements Storage {
         } else {
           await driver.delete(key)
         }
+        done.push(key)
+      }
+      for (let i = 0; i < tx.messages.length; i++) {
+        const key = messageKey(version as number, i)
+        await driver.set(key, messageValue(tx.messages[i] as (typeof tx.messages)[number]), toVersionstamp(version as number), null)
         done.push(key)
       }
       if (version !== undefined) await driver.set(VERSION_KEY, Buffer.of(0), toVersionstamp(version), null)

@@ -39,6 +39,57 @@ export interface WriteTransaction {
   removeExpired(key: Buffer, now: number): void
   /** The next commit counter; the store persists the last one handed out when the transaction commits. */
   nextVersion(): number
+  /**
+   * Optional (a store with a `queue` has it): adds a queue message, written only if the transaction commits. The
+   * core calls it after `nextVersion`, for the `enqueue`s of `atomic()` and `db.enqueue`.
+   */
+  enqueue?: ((message: QueueMessage) => void) | undefined
+}
+
+/** A queue message as stored (see queue/message.ts for how its parts are made and limited). */
+export interface QueueMessage {
+  /** The value bytes, encoded as an entry's (see value.ts). */
+  value: Buffer
+  /** How `value` is encoded (see value.ts). */
+  encoding: number
+  /** Epoch ms before which the message is never handed out. */
+  readyAt: number
+  /** Encoded keys the value is written to once every delivery has failed. */
+  keysIfUndelivered: Buffer[]
+  /** The delays (ms) of the retries still allowed, in order; empty: the next failure is the last. */
+  backoffSchedule: number[]
+}
+
+/** A message a consumer holds under a lease. */
+export interface ClaimedMessage extends QueueMessage {
+  /** The message's id in the store (opaque). */
+  id: string
+  /** Deliveries so far, this one included. */
+  attempts: number
+  /**
+   * Whether the message was taken from a lease that had run out (its consumer died or hung): that delivery counts
+   * as failed, and the consumer retries or dead-letters it rather than handling it.
+   */
+  expired: boolean
+}
+
+/**
+ * The queue of a store: messages in the store's own rows, shared by every process on the same database. A message
+ * is idle (ready at `readyAt`) or leased under a token until a deadline; `claim` takes messages that are due,
+ * idle or with a lapsed lease, so a dead consumer's messages come back. Every operation given a token acts only on
+ * messages still leased under it: a consumer whose lease lapsed cannot delete or move the redelivered copy.
+ */
+export interface QueueStore {
+  /** Leases up to `limit` messages due at `now` (idle ones ready, or leased with the deadline passed) under `token` until `until`; oldest ready time first, then enqueue order. */
+  claim(now: number, limit: number, token: string, until: number): MaybePromise<ClaimedMessage[]>
+  /** Moves the lease deadline of these messages (still leased under `token`) to `until`. */
+  extend(ids: readonly string[], token: string, until: number): MaybePromise<void>
+  /** Deletes these messages (still leased under `token`): delivered, or dead-lettered. */
+  ack(ids: readonly string[], token: string): MaybePromise<void>
+  /** Makes a message (still leased under `token`) idle again, ready at `readyAt`, with the rest of its backoff schedule. */
+  retry(id: string, token: string, readyAt: number, backoffSchedule: readonly number[]): MaybePromise<void>
+  /** The earliest time any message is due (ready, or its lease lapses); null when the queue is empty. */
+  nextDue(): MaybePromise<number | null>
 }
 
 /**
@@ -85,6 +136,8 @@ export interface Storage {
    * the library notifies those itself. A store without it sees only its own process's commits.
    */
   watchChanges?(onChange: () => void): () => void
+  /** Optional: the store's queue (see QueueStore); a store without it has no `enqueue` or `listenQueue`. */
+  queue?: QueueStore | undefined
   /** Deletes up to `limit` rows expired at `now`; returns how many. */
   purgeExpired(now: number, limit: number): MaybePromise<number>
   close(): MaybePromise<void>

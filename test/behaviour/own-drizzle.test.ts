@@ -35,7 +35,7 @@ beforeAll(() => {
       "import { blob, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'",
       "import { createKvTables } from '../../src/drizzle.js'",
       "export const todos = sqliteTable('todos', { id: integer('id').primaryKey(), title: text('title').notNull() })",
-      `export const { kv: appKv, meta: appKvMeta } = createKvTables(${JSON.stringify(TABLES)})`,
+      `export const { kv: appKv, meta: appKvMeta, queue: appKvQueue } = createKvTables(${JSON.stringify(TABLES)})`,
     ].join('\n'),
   )
   writeFileSync(
@@ -61,6 +61,7 @@ describe('your own Drizzle database', () => {
     const migration = readFileSync(join(PROJECT, 'migrations', files[0] as string), 'utf8')
     expect(migration).toContain('CREATE TABLE `app_kv`')
     expect(migration).toContain('CREATE TABLE `app_kv_meta`')
+    expect(migration).toContain('CREATE TABLE `app_kv_queue`')
     expect(migration).toContain('CREATE INDEX `app_kv_expires_at_idx`')
     expect(migration).toContain('CREATE TABLE `todos`')
   })
@@ -168,6 +169,17 @@ describe('your own Drizzle database', () => {
     await expect(Valkeyrie.open(undefined, { database: client, tables: TABLES })).rejects.toThrow(OpenError)
     await expect(Valkeyrie.open(undefined, { database: client, tables: TABLES })).rejects.toThrow(
       /table app_kv is missing; table app_kv_meta is missing.*createKvTables\(\)/,
+    )
+    client.close()
+  })
+
+  it('names a missing queue table (a schema from before queues)', async () => {
+    const client = new Database(tempDbPath())
+    const db = drizzle({ client })
+    migrate(db, { migrationsFolder: join(PROJECT, 'migrations') })
+    client.exec('DROP TABLE app_kv_queue')
+    await expect(Valkeyrie.open(undefined, { database: client, tables: TABLES })).rejects.toThrow(
+      /table app_kv_queue is missing.*createKvTables\(\)/,
     )
     client.close()
   })
@@ -291,10 +303,11 @@ describe('drizzle-kit push on a schema without the kv tables', () => {
   }, 30_000)
 
   it("keeps them with the documented tablesFilter", async () => {
-    expect(await pushedTables(['!kv', '!kv_meta', '!__valkeyrie_migrations'])).toEqual([
+    expect(await pushedTables(['!kv', '!kv_meta', '!kv_queue', '!__valkeyrie_migrations'])).toEqual([
       '__valkeyrie_migrations',
       'kv',
       'kv_meta',
+      'kv_queue',
       'todos',
     ])
   }, 30_000)

@@ -76,7 +76,7 @@ describe.skipIf(postgres.unavailable !== undefined)('a PostgreSQL database from 
     const again = await track(Valkeyrie.open(postgresUrl(), { schema: name }))
     expect((await again.get(['a'])).value).toBe(1)
     const tables = await postgresAdmin().query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [name])
-    expect(tables.rows.map((r) => r.table_name)).toEqual(['__valkeyrie_migrations', 'kv', 'kv_meta'])
+    expect(tables.rows.map((r) => r.table_name)).toEqual(['__valkeyrie_migrations', 'kv', 'kv_meta', 'kv_queue'])
   })
 
   it('describes itself (info) and destroy() drops its tables, keeping the schema', async () => {
@@ -169,9 +169,20 @@ describe.skipIf(postgres.unavailable !== undefined)("an application's own node-p
     await pool.query(`CREATE SCHEMA ${q};
       CREATE TABLE ${q}.app_kv (key bytea PRIMARY KEY, value bytea NOT NULL, encoding smallint NOT NULL, version bigint NOT NULL, expires_at bigint);
       CREATE TABLE ${q}.app_kv_meta (id smallint PRIMARY KEY, version bigint NOT NULL DEFAULT 0, serializer text NOT NULL, format_version integer NOT NULL)`)
+    // A schema from before queues: the queue table is named as missing.
+    await expect(Valkeyrie.open({ database: pool, tables })).rejects.toThrow(`its table ${name}.app_kv_queue does not exist`)
+    await pool.query(`CREATE TABLE ${q}.app_kv_queue (id bigserial PRIMARY KEY, value bytea NOT NULL, encoding smallint NOT NULL,
+      ready_at bigint NOT NULL, lease_token text, attempts integer NOT NULL, keys_if_undelivered text NOT NULL, backoff_schedule text NOT NULL)`)
     const db = await track(Valkeyrie.open({ database: pool, tables }))
     await db.set(['y'], 'yes')
     expect((await db.get(['y'])).value).toBe('yes')
+    const got: unknown[] = []
+    void db.listenQueue((value) => {
+      got.push(value)
+    })
+    await db.enqueue('queued')
+    while (got.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(got).toEqual(['queued'])
     await db.close()
     await pool.query(`ALTER TABLE ${q}.app_kv ALTER COLUMN expires_at TYPE integer`)
     await expect(Valkeyrie.open({ database: pool, tables })).rejects.toThrow(`its column ${name}.app_kv.expires_at is integer, expected bigint`)

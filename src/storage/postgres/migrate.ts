@@ -65,7 +65,7 @@ export async function migrate(pool: PgPool, schema: string | undefined): Promise
  * or of another type than `createPgKvTables()` declares (an older or edited schema).
  */
 export async function tablesProblem(pool: PgPool, tables: PgKvTables): Promise<string | undefined> {
-  for (const table of [tables.kv, tables.meta] as PgTable[]) {
+  for (const table of [tables.kv, tables.meta, tables.queue] as PgTable[]) {
     const { name, schema, columns } = getTableConfig(table)
     // A table without a schema is where the search_path finds it.
     const found = await pool.query({
@@ -81,7 +81,8 @@ export async function tablesProblem(pool: PgPool, tables: PgKvTables): Promise<s
     const types = new Map(found.rows.map((r) => [r.column_name as string, r.data_type as string]))
     for (const column of columns) {
       const type = types.get(column.name)
-      const wanted = column.getSQLType()
+      // A serial column is an integer column with a default from a sequence.
+      const wanted = column.getSQLType().replace(/^bigserial$/, 'bigint')
       const shown = `${found.rows[0]?.table_schema as string}.${name}`
       if (type === undefined) return `its table ${shown} has no column ${column.name}: run the migrations of this version`
       if (type !== wanted) return `its column ${shown}.${column.name} is ${type}, expected ${wanted}`

@@ -8,6 +8,7 @@ import { MAX_PG_IDENTIFIER_BYTES, MAX_PG_POOL_SIZE } from '../../limits.js'
 import type { Durability } from '../../types.js'
 import { createPool, type PgPool, shownUrl } from './client.js'
 import { journalName, migrate, tablesProblem } from './migrate.js'
+import { createPgQueue } from './queue.js'
 import { getTableConfig } from 'drizzle-orm/pg-core'
 import type { PgKvTables } from './schema.js'
 import { statementsFor } from './sql.js'
@@ -68,6 +69,7 @@ export async function openPostgres(options: UrlOptions | PoolOptions): Promise<P
     return new PostgresStorage({
       pool,
       statements: statementsFor(tables),
+      queue: createPgQueue(pool, tables),
       ownsPool: own,
       journal: own ? journalName(schema) : undefined,
       durability: options.durability,

@@ -5,8 +5,8 @@
  * The key is `bytea`, which Postgres compares as unsigned bytes with the shorter value first on a tie (memcmp),
  * the order of SQLite's BLOBs: key order is byte order on both backends.
  */
-import { bigint, customType, index, integer, pgSchema, pgTable, smallint, text } from 'drizzle-orm/pg-core'
-import { DEFAULT_TABLE_NAMES, type KvTableNames } from '../sqlite/schema.js'
+import { bigint, bigserial, customType, index, integer, pgSchema, pgTable, smallint, text } from 'drizzle-orm/pg-core'
+import { DEFAULT_TABLE_NAMES, type KvTableNames, queueTableName } from '../sqlite/schema.js'
 
 /** `bytea` as Node Buffers (drizzle-orm 0.45's pg-core has no bytea column of its own). */
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' })
@@ -49,7 +49,30 @@ export function createPgKvTables(names: KvTableNames = DEFAULT_TABLE_NAMES, opti
     /** The storage format version of the rows (bumped when their meaning changes). */
     formatVersion: integer('format_version').notNull(),
   })
-  return { kv, meta }
+  const queueName = queueTableName(names)
+  const queue = table(
+    queueName,
+    {
+      /** The message's id, in enqueue order. */
+      id: bigserial('id', { mode: 'number' }).primaryKey(),
+      /** The value bytes, encoded as an entry's. */
+      value: bytea('value').notNull(),
+      /** How `value` is encoded (see value.ts). */
+      encoding: smallint('encoding').notNull(),
+      /** Epoch ms: when the message is ready while idle, when its lease lapses while leased. */
+      readyAt: bigint('ready_at', { mode: 'number' }).notNull(),
+      /** The lease of the consumer holding the message; null while idle. */
+      leaseToken: text('lease_token'),
+      /** Deliveries so far. */
+      attempts: integer('attempts').notNull(),
+      /** The encoded keys written with the value once every delivery failed (a JSON array of hex). */
+      keysIfUndelivered: text('keys_if_undelivered').notNull(),
+      /** The delays (ms) of the retries left (a JSON array). */
+      backoffSchedule: text('backoff_schedule').notNull(),
+    },
+    (t) => [index(`${queueName}_ready_at_idx`).on(t.readyAt, t.id)],
+  )
+  return { kv, meta, queue }
 }
 
 const tables = createPgKvTables()
@@ -57,5 +80,7 @@ const tables = createPgKvTables()
 export const pgKv = tables.kv
 /** The PostgreSQL metadata table under its default name. */
 export const pgKvMeta = tables.meta
+/** The PostgreSQL queue table under its default name. */
+export const pgKvQueue = tables.queue
 
 export type PgKvTables = ReturnType<typeof createPgKvTables>

@@ -7,7 +7,8 @@
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core'
 import { createHash } from 'node:crypto'
 import { META_ID } from '../format.js'
-import type { KvRow } from '../store.js'
+import type { KvRow, QueueMessage } from '../store.js'
+import { keysToText, scheduleToText } from '../../queue/message.js'
 import type { PgQuery, PgResult } from './client.js'
 import type { PgKvTables } from './schema.js'
 
@@ -22,6 +23,9 @@ export function tableName(table: PgTable): string {
 
 /** Bytes as a literal (an escape string, right whatever `standard_conforming_strings` says). */
 export const bytesLiteral = (bytes: Buffer): string => `E'\\\\x${bytes.toString('hex')}'`
+
+/** A text the library made (JSON of hex strings and numbers: no backslash), as a literal. */
+const textLiteral = (text: string): string => `'${text.replaceAll("'", "''")}'`
 
 /** An integer the library computed, or NULL. */
 const numberLiteral = (n: number | null): string => (n === null ? 'NULL' : String(Math.trunc(n)))
@@ -69,6 +73,7 @@ const settingsStatement = (settings: TransactionSettings): string =>
 export function statementsFor(tables: PgKvTables) {
   const kv = tableName(tables.kv)
   const meta = tableName(tables.meta)
+  const queue = tableName(tables.queue)
   const columns = 'key, value, encoding, version, expires_at'
   const getRow = prepared(`SELECT ${columns} FROM ${kv} WHERE key = $1`)
   const getRows = prepared(`SELECT ${columns} FROM ${kv} WHERE key = ANY($1::bytea[])`)
@@ -110,7 +115,7 @@ export function statementsFor(tables: PgKvTables) {
       values: [now],
     }),
     /** Drops the tables and the migrations journal beside them (`journal`, the journal's qualified name). */
-    dropTables: (journal: string): string => `DROP TABLE IF EXISTS ${kv}, ${meta}, ${journal}`,
+    dropTables: (journal: string): string => `DROP TABLE IF EXISTS ${kv}, ${meta}, ${queue}, ${journal}`,
 
     /**
      * The first round trip of a commit: begin, take the write lock (the counter row) and read the counter, then
@@ -133,18 +138,25 @@ export function statementsFor(tables: PgKvTables) {
      * counter if the guess holds, and otherwise fails on a cast of the counter's value (not a constant, so only
      * evaluated then), which skips the writes after it and aborts the transaction (`isStaleGuess`).
      */
-    blindCommit(rows: readonly KvRow[], removed: readonly Buffer[], from: number, to: number, settings: TransactionSettings): string {
+    blindCommit(
+      rows: readonly KvRow[],
+      removed: readonly Buffer[],
+      from: number,
+      to: number,
+      settings: TransactionSettings,
+      messages?: readonly QueueMessage[],
+    ): string {
       return [
         'BEGIN ISOLATION LEVEL READ COMMITTED',
         settingsStatement(settings),
         `UPDATE ${meta} SET version = CASE WHEN version = ${numberLiteral(from)} THEN ${numberLiteral(to)} ` +
           `ELSE (version::text || '${STALE_GUESS}')::bigint END WHERE id = ${META_ID}`,
-        this.commit(rows, removed, undefined),
+        this.commit(rows, removed, undefined, messages),
       ].join(';\n')
     },
 
-    /** The second round trip: the writes (one per key, in final state), the counter, and COMMIT. */
-    commit(rows: readonly KvRow[], removed: readonly Buffer[], version: number | undefined): string {
+    /** The second round trip: the writes (one per key, in final state), the queue messages, the counter, and COMMIT. */
+    commit(rows: readonly KvRow[], removed: readonly Buffer[], version: number | undefined, messages?: readonly QueueMessage[]): string {
       const statements: string[] = []
       if (rows.length > 0) {
         const values = rows.map(
@@ -155,6 +167,16 @@ export function statementsFor(tables: PgKvTables) {
         statements.push(`INSERT INTO ${kv} (${columns}) VALUES ${values.join(', ')}${upsertTail}`)
       }
       if (removed.length > 0) statements.push(`DELETE FROM ${kv} WHERE key IN (${removed.map(bytesLiteral).join(', ')})`)
+      if (messages !== undefined && messages.length > 0) {
+        const values = messages.map(
+          (m) =>
+            `(${bytesLiteral(m.value)}, ${numberLiteral(m.encoding)}, ${numberLiteral(m.readyAt)}, 0, ` +
+            `${textLiteral(keysToText(m.keysIfUndelivered))}, ${textLiteral(scheduleToText(m.backoffSchedule))})`,
+        )
+        statements.push(
+          `INSERT INTO ${queue} (value, encoding, ready_at, attempts, keys_if_undelivered, backoff_schedule) VALUES ${values.join(', ')}`,
+        )
+      }
       if (version !== undefined) statements.push(`UPDATE ${meta} SET version = ${numberLiteral(version)} WHERE id = ${META_ID}`)
       statements.push('COMMIT')
       return statements.join(';\n')

@@ -11,7 +11,7 @@ import { PG_COMMIT_ATTEMPTS, PG_IDLE_IN_TRANSACTION_MS } from '../../limits.js'
 import type { Durability } from '../../types.js'
 import { BufferedTransaction, keyId, NEEDS_READS } from '../buffered-transaction.js'
 import { FORMAT_VERSION, formatProblem } from '../format.js'
-import type { KvRow, RangeQuery, Storage, StoreDescription, WriteTransaction } from '../store.js'
+import type { KvRow, QueueStore, RangeQuery, Storage, StoreDescription, WriteTransaction } from '../store.js'
 import { type PgClient, type PgPool, type PgResult, sqlState, withConnection } from './client.js'
 import { isStaleGuess, resultsOf, type PgStatements, toRow, type TransactionSettings } from './sql.js'
 
@@ -29,6 +29,8 @@ export interface PostgresStorageOptions {
   /** How long a commit waits for the write lock, in ms. */
   busyTimeout: number
   shownPath: string
+  /** The queue in the queue table (queue.ts). */
+  queue?: QueueStore | undefined
 }
 
 /**
@@ -55,7 +57,11 @@ export class PostgresStorage implements Storage {
    */
   #counter: number | undefined
 
+  /** The queue, when the tables have one. */
+  readonly queue: QueueStore | undefined
+
   constructor(options: PostgresStorageOptions) {
+    this.queue = options.queue
     this.#pool = options.pool
     this.#sql = options.statements
     this.#ownsPool = options.ownsPool
@@ -138,7 +144,7 @@ export class PostgresStorage implements Storage {
     if (tx.version === undefined) return { result }
     const { written, removed } = tx.split()
     const to = tx.version
-    const text = this.#sql.blindCommit(written, removed, from, to, this.#settings)
+    const text = this.#sql.blindCommit(written, removed, from, to, this.#settings, tx.messages)
     const bumped = await withConnection(this.#pool, async (client, broken) => {
       try {
         await client.query(text)
@@ -188,7 +194,7 @@ export class PostgresStorage implements Storage {
         return fail(error, undefined)
       }
       const { written, removed } = tx.split()
-      const text = this.#sql.commit(written, removed, tx.version)
+      const text = this.#sql.commit(written, removed, tx.version, tx.messages)
       try {
         await client.query(text)
       } catch (error) {

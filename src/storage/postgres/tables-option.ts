@@ -16,11 +16,17 @@ export interface PgKvTablesOption {
   kv?: PgKvTables['kv'] | string
   /** The metadata table (default `kv_meta`). */
   meta?: PgKvTables['meta'] | string
+  /** The queue table (default: the entries table's name with `_queue`). */
+  queue?: PgKvTables['queue'] | string
 }
+
+const ROLES: readonly Role[] = ['kv', 'meta', 'queue']
 
 /** Whether the tables have the names Valkeyrie's own migrations create. */
 export const hasDefaultNames = (tables: PgKvTables): boolean =>
-  getTableConfig(tables.kv).name === DEFAULT_TABLE_NAMES.kv && getTableConfig(tables.meta).name === DEFAULT_TABLE_NAMES.meta
+  getTableConfig(tables.kv).name === DEFAULT_TABLE_NAMES.kv &&
+  getTableConfig(tables.meta).name === DEFAULT_TABLE_NAMES.meta &&
+  getTableConfig(tables.queue).name === DEFAULT_TABLE_NAMES.queue
 
 /** The tables the option gives (defaults in `schema`). Throws `TypeError` for anything but names or tables of their role. */
 export function pgTablesOf(option: unknown, schema: string | undefined): PgKvTables {
@@ -29,10 +35,16 @@ export function pgTablesOf(option: unknown, schema: string | undefined): PgKvTab
   if (typeof option !== 'object' || option === null || Array.isArray(option)) {
     throw new TypeError(`tables must be an object: received ${describeValue(option)}`)
   }
-  for (const [role, value] of Object.entries(option)) {
-    if (role !== 'kv' && role !== 'meta') throw new TypeError(`tables takes kv and meta: received ${JSON.stringify(role)}`)
+  const given = option as Record<string, unknown>
+  for (const [role, value] of Object.entries(given)) {
+    if (!ROLES.includes(role as Role)) throw new TypeError(`tables takes kv, meta and queue: received ${JSON.stringify(role)}`)
     if (value === undefined) continue
-    Object.assign(tables, { [role]: tableOf(role, value, schema) })
+    Object.assign(tables, { [role]: tableOf(role as Role, value, schema) })
+  }
+  // Without its own, the queue table is named after the entries table, in its schema.
+  if (given.queue === undefined && given.kv !== undefined) {
+    const { name, schema: kvSchema } = getTableConfig(tables.kv)
+    tables.queue = createPgKvTables({ kv: name, meta: name }, { schema: kvSchema }).queue
   }
   return tables
 }
@@ -44,15 +56,16 @@ function tableOf(role: Role, value: unknown, schema: string | undefined): PgTabl
   const wanted = `tables.${role} must be the ${role} table from createPgKvTables() or its name`
   if (typeof value === 'string') {
     if (value === '') throw new TypeError(`${wanted}: received ""`)
-    return createPgKvTables({ kv: value, meta: value }, { schema })[role]
+    return createPgKvTables({ kv: value, meta: value, queue: value }, { schema })[role]
   }
   if (!is(value, PgTable)) throw new TypeError(`${wanted}: received ${describeValue(value)}`)
   const config = getTableConfig(value)
   // Ours when it has exactly the columns and indexes createPgKvTables() gives that role under that name.
-  const built = createPgKvTables({ kv: config.name, meta: config.name }, { schema: config.schema })
+  const built = createPgKvTables({ kv: config.name, meta: config.name, queue: config.name }, { schema: config.schema })
   if (shapeOf(value) === shapeOf(built[role])) return built[role]
-  const other: Role = role === 'kv' ? 'meta' : 'kv'
-  if (shapeOf(value) === shapeOf(built[other])) throw new TypeError(`${wanted}: received the ${other} table ${config.name}`)
+  for (const other of ROLES) {
+    if (other !== role && shapeOf(value) === shapeOf(built[other])) throw new TypeError(`${wanted}: received the ${other} table ${config.name}`)
+  }
   throw new TypeError(`${wanted}: received table ${config.name}, whose columns or indexes differ`)
 }
 

@@ -11,7 +11,7 @@ import { OpenError } from '../../errors.js'
 import type { Durability } from '../../types.js'
 import { fail, migrate, synchronousFor, type OpenedDatabase } from './database.js'
 import { prepareQueries, type KvDatabase } from './queries.js'
-import { createKvTables, type KvTableNames, type KvTables } from './schema.js'
+import { createKvTables, type KvTableNames, type KvTables, queueTableName } from './schema.js'
 
 /** Use a connection the application owns, with the kv tables inside its own schema. */
 export interface AttachOptions {
@@ -43,7 +43,7 @@ export function assertOutsideTransaction(client: Database.Database): void {
 export function attachDatabase(options: AttachOptions): OpenedDatabase {
   const client = 'prepare' in options.database ? options.database : options.database.$client
   const shownPath = client.memory ? ':memory:' : client.name
-  if (options.migrations === 'apply' && (options.tables.kv !== 'kv' || options.tables.meta !== 'kv_meta')) {
+  if (options.migrations === 'apply' && (options.tables.kv !== 'kv' || options.tables.meta !== 'kv_meta' || queueTableName(options.tables) !== 'kv_queue')) {
     throw new TypeError("migrations: 'apply' creates the default table names only; with your own names, use 'skip'")
   }
   try {
@@ -55,7 +55,7 @@ export function attachDatabase(options: AttachOptions): OpenedDatabase {
     else assertTables(db, tables, shownPath)
     assertNoTriggers(db, tables, shownPath)
     const queries = prepareQueries(db, tables)
-    return { client, db, queries, ownsClient: false, shownPath }
+    return { client, db, queries, ownsClient: false, shownPath, queueTable: getTableConfig(tables.queue).name }
   } catch (error) {
     fail(undefined, shownPath, error)
   }
@@ -63,9 +63,9 @@ export function attachDatabase(options: AttachOptions): OpenedDatabase {
 
 /** Refuses triggers on the kv tables of an application's database: they would rewrite Valkeyrie's writes. */
 function assertNoTriggers(db: KvDatabase, tables: KvTables, shownPath: string): void {
-  const names = [getTableConfig(tables.kv).name, getTableConfig(tables.meta).name]
+  const names = [getTableConfig(tables.kv).name, getTableConfig(tables.meta).name, getTableConfig(tables.queue).name]
   const triggers = db.all<{ name: string; table: string }>(
-    sql`SELECT name, tbl_name AS "table" FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (${names[0]}, ${names[1]})`,
+    sql`SELECT name, tbl_name AS "table" FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (${names[0]}, ${names[1]}, ${names[2]})`,
   )
   if (triggers.length > 0) {
     const list = triggers.map((t) => `${t.name} on ${t.table}`).join(', ')
@@ -76,7 +76,7 @@ function assertNoTriggers(db: KvDatabase, tables: KvTables, shownPath: string): 
 /** Throws an `OpenError` naming each missing table, column or index of the application-managed tables. */
 function assertTables(db: KvDatabase, tables: KvTables, shownPath: string): void {
   const problems: string[] = []
-  for (const table of [tables.kv, tables.meta]) {
+  for (const table of [tables.kv, tables.meta, tables.queue]) {
     const config = getTableConfig(table)
     const columns = db.all<{ name: string }>(sql`SELECT name FROM pragma_table_info(${config.name})`).map((c) => c.name)
     if (columns.length === 0) {

@@ -43,6 +43,8 @@ export interface OpenedDatabase {
   shownPath: string
   /** Opened to read only: nothing may be written, the serializer record included. */
   readOnly?: boolean
+  /** The queue table's name (default `kv_queue`). */
+  queueTable?: string
 }
 
 const isMemory = (path: string): boolean => path === ':memory:'

@@ -13,7 +13,8 @@ import { rmSync, statSync } from 'node:fs'
 import type Database from 'better-sqlite3'
 import { CommitUnknownResultError, OpenError } from '../../errors.js'
 import { EXPIRED_ROWS_PER_TRANSACTION } from '../../limits.js'
-import type { KvRow, RangeQuery, Storage, StoreDescription, WriteTransaction } from '../store.js'
+import type { KvRow, QueueStore, RangeQuery, Storage, StoreDescription, WriteTransaction } from '../store.js'
+import { createSqliteQueue } from './queue.js'
 import { assertOutsideTransaction } from './attach.js'
 import { FORMAT_VERSION, formatProblem } from '../format.js'
 import { openDatabase, type OpenedDatabase, type OpenFileOptions } from './database.js'
@@ -46,6 +47,8 @@ export class SqliteStorage implements Storage, KvDriver {
   readonly #cache: ReadCache | undefined
   /** A plain set in one statement (queries.ts `prepareSingleSet`); only on a writable connection Valkeyrie owns. */
   readonly #setOne: ((row: Omit<KvRow, 'version'>) => number) | undefined
+  /** The queue in the file's queue table (none on a read-only connection). */
+  readonly queue: QueueStore | undefined
 
   constructor(opened: OpenedDatabase) {
     const { client, queries } = opened
@@ -65,7 +68,10 @@ export class SqliteStorage implements Storage, KvDriver {
     let version: number | undefined
     // Rows the transaction writes while the cache holds anything: refreshed in the cache once it has committed.
     let written: KvRow[] = []
+    const queue = opened.readOnly ? undefined : createSqliteQueue(client, opened.queueTable ?? 'kv_queue')
+    this.queue = queue?.queue
     const tx: WriteTransaction = {
+      enqueue: queue?.insert,
       read: queries.readRow,
       write:
         cache === undefined

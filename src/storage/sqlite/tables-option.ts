@@ -13,9 +13,12 @@ export interface KvTablesOption {
   kv?: KvTables['kv'] | string
   /** The metadata table (default `kv_meta`). */
   meta?: KvTables['meta'] | string
+  /** The queue table (default: the entries table's name with `_queue`). */
+  queue?: KvTables['queue'] | string
 }
 
 type Role = keyof KvTableNames
+const ROLES: readonly Role[] = ['kv', 'meta', 'queue']
 
 /** The table names the option gives. Throws `TypeError` for anything but names or the tables of their role. */
 export function tableNamesOf(option: unknown): KvTableNames {
@@ -23,11 +26,11 @@ export function tableNamesOf(option: unknown): KvTableNames {
   if (typeof option !== 'object' || option === null || Array.isArray(option)) {
     throw new TypeError(`tables must be an object: received ${describeValue(option)}`)
   }
-  const names = { ...DEFAULT_TABLE_NAMES }
+  const names: KvTableNames = { kv: DEFAULT_TABLE_NAMES.kv, meta: DEFAULT_TABLE_NAMES.meta }
   for (const [role, value] of Object.entries(option)) {
-    if (role !== 'kv' && role !== 'meta') throw new TypeError(`tables takes kv and meta: received ${JSON.stringify(role)}`)
+    if (!ROLES.includes(role as Role)) throw new TypeError(`tables takes kv, meta and queue: received ${JSON.stringify(role)}`)
     if (value === undefined) continue
-    names[role] = nameOf(role, value)
+    names[role as Role] = nameOf(role as Role, value)
   }
   return names
 }
@@ -41,10 +44,11 @@ function nameOf(role: Role, value: unknown): string {
   if (!is(value, SQLiteTable)) throw new TypeError(`${wanted}: received ${describeValue(value)}`)
   const name = getTableConfig(value).name
   // Ours when it has exactly the columns and indexes createKvTables() gives that role under that name.
-  const built = createKvTables({ kv: name, meta: name })
+  const built = createKvTables({ kv: name, meta: name, queue: name })
   if (shapeOf(value) === shapeOf(built[role])) return name
-  const other: Role = role === 'kv' ? 'meta' : 'kv'
-  if (shapeOf(value) === shapeOf(built[other])) throw new TypeError(`${wanted}: received the ${other} table ${name}`)
+  for (const other of ROLES) {
+    if (other !== role && shapeOf(value) === shapeOf(built[other])) throw new TypeError(`${wanted}: received the ${other} table ${name}`)
+  }
   throw new TypeError(`${wanted}: received table ${name}, whose columns or indexes differ`)
 }
 

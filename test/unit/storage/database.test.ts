@@ -51,8 +51,8 @@ describe('openDatabase', () => {
     openChecked(path).client.close()
     const raw = new Database(path)
     const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all()
-    expect(tables).toEqual([MIGRATIONS_TABLE, 'kv', 'kv_meta'])
-    expect(raw.prepare(`SELECT count(*) FROM ${MIGRATIONS_TABLE}`).pluck().get()).toBe(1)
+    expect(tables).toEqual([MIGRATIONS_TABLE, 'kv', 'kv_meta', 'kv_queue'])
+    expect(raw.prepare(`SELECT count(*) FROM ${MIGRATIONS_TABLE}`).pluck().get()).toBe(2) // one row per migration: the tables, then the queue table
     expect(raw.prepare('SELECT serializer, format_version, version FROM kv_meta').get()).toEqual({
       serializer: 'v8',
       format_version: 1,
