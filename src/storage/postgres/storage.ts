@@ -1,25 +1,29 @@
 /**
- * The PostgreSQL store. Every commit group is one READ COMMITTED transaction in two round trips: the first takes
- * the database's write lock (the counter row, `FOR UPDATE`) and reads the keys the group touches; the core plans
- * the group synchronously on those rows; the second writes the rows, the counter and COMMIT. The lock is held
- * across one round trip, and released only once the commit is visible, so versionstamps increase in the order
- * commits become visible, in every process and on every host. A group of sets and deletes alone, while this store
- * wrote last, is one round trip instead (`#tryBlind`). Reads are single statements.
+ * The PostgreSQL store. Every commit group is one READ COMMITTED transaction in two flights (round trips, see
+ * flights.ts): the first takes the database's write lock (the counter row, `FOR UPDATE`) and reads the keys the
+ * group touches; the core plans the group synchronously on those rows; the second writes the rows, the counter,
+ * the statements other features add (`extraStatements`) and COMMIT. The lock is held across one round trip, and
+ * released only once the commit is visible, so versionstamps increase in the order commits become visible, in
+ * every process and on every host. A group of sets and deletes alone, while this store wrote last, is one flight
+ * instead (`#tryBlind`). Reads are single statements on the pool.
  */
-import { CommitUnknownResultError, OpenError } from '../../errors.js'
+import { CommitUnknownResultError, OpenError, StorageError } from '../../errors.js'
 import { PG_COMMIT_ATTEMPTS, PG_IDLE_IN_TRANSACTION_MS } from '../../limits.js'
 import type { Durability } from '../../types.js'
 import { BufferedTransaction, keyId, NEEDS_READS } from '../buffered-transaction.js'
 import { FORMAT_VERSION, formatProblem } from '../format.js'
 import type { KvRow, RangeQuery, Storage, StoreDescription, WriteTransaction } from '../store.js'
 import { type PgClient, type PgPool, type PgResult, sqlState, withConnection } from './client.js'
-import { isStaleGuess, resultsOf, type PgStatements, toRow, type TransactionSettings } from './sql.js'
+import { type CommitChannel, textChannel } from './flights.js'
+import { type CommitStatement, isStaleGuess, type PgStatements, toRow, type TransactionSettings } from './sql.js'
 
 /** Serialization failure and deadlock: the transaction was rolled back and may simply run again. */
 const RETRYABLE = new Set(['40001', '40P01'])
 
 export interface PostgresStorageOptions {
   pool: PgPool
+  /** How commits reach the server (default: as text, on connections of `pool`). */
+  commits?: CommitChannel | undefined
   statements: PgStatements
   /** Whether Valkeyrie made the pool (and so ends it at close, and may destroy the tables). */
   ownsPool: boolean
@@ -43,8 +47,21 @@ function sessionLost(error: unknown): boolean {
   return state === undefined || state.startsWith('08') || state.startsWith('57P') || state === '25P03'
 }
 
+/** The settings of every write transaction of a store. */
+export function transactionSettings(durability: Durability, busyTimeout: number): TransactionSettings {
+  return {
+    synchronousCommit: durability === 'full' ? 'on' : 'off',
+    // Postgres reads a lock_timeout of 0 as "wait forever"; SQLite's 0 means "do not wait".
+    lockTimeout: Math.max(1, busyTimeout),
+    idleTimeout: PG_IDLE_IN_TRANSACTION_MS,
+  }
+}
+
 export class PostgresStorage implements Storage {
   readonly #pool: PgPool
+  readonly #commits: CommitChannel
+  /** The settings each transaction sets, when its connection's session does not have them. */
+  readonly #perTransaction: TransactionSettings | undefined
   readonly #sql: PgStatements
   readonly #ownsPool: boolean
   readonly #settings: TransactionSettings
@@ -62,12 +79,17 @@ export class PostgresStorage implements Storage {
     const { journal } = options
     this.destroy = options.ownsPool && journal !== undefined ? () => this.#destroy(journal) : undefined
     this.shownPath = options.shownPath
-    this.#settings = {
-      synchronousCommit: options.durability === 'full' ? 'on' : 'off',
-      // Postgres reads a lock_timeout of 0 as "wait forever"; SQLite's 0 means "do not wait".
-      lockTimeout: Math.max(1, options.busyTimeout),
-      idleTimeout: PG_IDLE_IN_TRANSACTION_MS,
-    }
+    this.#settings = transactionSettings(options.durability, options.busyTimeout)
+    this.#commits = options.commits ?? textChannel(this.#pool)
+    this.#perTransaction = this.#commits.settingsPerTransaction ? this.#settings : undefined
+  }
+
+  /**
+   * Statements other features add to a group's transaction, after its writes and before COMMIT, in every flight
+   * shape (none by default).
+   */
+  extraStatements(_tx: BufferedTransaction): readonly CommitStatement[] {
+    return []
   }
 
   /** The pool, for the driver face. */
@@ -138,10 +160,10 @@ export class PostgresStorage implements Storage {
     if (tx.version === undefined) return { result }
     const { written, removed } = tx.split()
     const to = tx.version
-    const text = this.#sql.blindCommit(written, removed, from, to, this.#settings)
-    const bumped = await withConnection(this.#pool, async (client, broken) => {
+    const flight = this.#sql.blindCommit(written, removed, from, to, this.#perTransaction, this.extraStatements(tx))
+    const bumped = await withConnection(this.#commits.pool, async (client, broken) => {
       try {
-        await client.query(text)
+        await this.#commits.send(client, flight)
         return true
       } catch (error) {
         this.#counter = undefined
@@ -160,7 +182,7 @@ export class PostgresStorage implements Storage {
   }
 
   #transactOnce<T>(keys: readonly Buffer[], fn: (tx: WriteTransaction) => T): Promise<T> {
-    return withConnection(this.#pool, async (client, broken) => {
+    return withConnection(this.#commits.pool, async (client, broken) => {
       const fail = async (error: unknown, sent: unknown): Promise<never> => {
         const lost = await rollback(client, sent)
         if (lost) broken(lost)
@@ -168,15 +190,17 @@ export class PostgresStorage implements Storage {
       }
       let results: PgResult[]
       try {
-        results = resultsOf(await client.query(this.#sql.begin(keys, this.#settings)))
+        results = await this.#commits.send(client, this.#sql.begin(keys, this.#perTransaction))
       } catch (error) {
         return fail(error, error)
       }
-      const counter = results[2]?.rows[0]
-      if (counter === undefined) return fail(new Error('the metadata row is missing'), undefined)
+      const counter = results.at(-2)?.rows[0]
+      if (counter === undefined) {
+        return fail(new StorageError('commit', { cause: new Error(`${this.shownPath} has no metadata row`) }), undefined)
+      }
       const rows = new Map<string, KvRow | undefined>()
       for (const key of keys) rows.set(keyId(key), undefined)
-      for (const r of results[3]?.rows ?? []) {
+      for (const r of results.at(-1)?.rows ?? []) {
         const row = toRow(r)
         rows.set(keyId(row.key), row)
       }
@@ -188,9 +212,9 @@ export class PostgresStorage implements Storage {
         return fail(error, undefined)
       }
       const { written, removed } = tx.split()
-      const text = this.#sql.commit(written, removed, tx.version)
+      const flight = this.#sql.commit(written, removed, tx.version, this.extraStatements(tx))
       try {
-        await client.query(text)
+        await this.#commits.send(client, flight)
       } catch (error) {
         if (!sessionLost(error)) return fail(error, error)
         broken(error as Error)
@@ -246,6 +270,7 @@ export class PostgresStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    await this.#commits.close()
     if (this.#ownsPool) await this.#pool.end()
   }
 }
