@@ -172,6 +172,23 @@ describe.skipIf(postgres.unavailable !== undefined)('Postgres commit flights', (
         expect(await set(store, 'c', Buffer.of(3))).toBe(4)
       })
 
+      it('commits a group that reads remembered rows in one flight, and a stale remembered row the usual way', async () => {
+        const schema = freshSchema()
+        const store = await storeIn(schema, channel)
+        await set(store, 'x', Buffer.of(1))
+        expect(await bump(store, 'x')).toBe(2) // on the row its own commit wrote
+        expect(await bump(store, 'absent')).toBe(1) // the first time read; then remembered absent
+        await store.read(key('y'))
+        expect(await bump(store, 'y')).toBe(1)
+        // Changed behind the store's back without moving the counter: the guess fails its check and nothing of it is
+        // written; the usual way then reads the row as it is.
+        await postgresAdmin().query(`UPDATE ${quoteIdentifier(schema)}.kv SET value = '\\x07', version = version + 100 WHERE key = $1`, [key('x')])
+        expect(await bump(store, 'x')).toBe(8)
+        await postgresAdmin().query(`DELETE FROM ${quoteIdentifier(schema)}.kv WHERE key = $1`, [key('y')])
+        expect(await bump(store, 'y')).toBe(1)
+        expect((await store.describe(Date.now())).version).toBe(6)
+      })
+
       it('turns a missing metadata row into a StorageError', async () => {
         const schema = freshSchema()
         const store = await storeIn(schema, channel)

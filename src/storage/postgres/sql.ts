@@ -123,6 +123,12 @@ export function statementsFor(tables: PgKvTables) {
     `INSERT INTO ${kv} (${columns}) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int2[], $4::int8[], $5::int8[])${upsertTail}`,
   )
   const removeMany = prepared(`DELETE FROM ${kv} WHERE key = ANY($1::bytea[])`)
+  const validateGuess = prepared(
+    // Fails (as a stale guess) unless every key still has the version guessed (NULL: absent); the cast only runs then.
+    `SELECT CASE WHEN count(*) = 0 THEN 0 ELSE (count(*)::text || '${STALE_GUESS}')::int8 END ` +
+      `FROM unnest($1::bytea[], $2::int8[]) AS g(key, version) LEFT JOIN ${kv} k ON k.key = g.key ` +
+      'WHERE k.version IS DISTINCT FROM g.version',
+  )
   const setCounter = prepared(`UPDATE ${meta} SET version = $1::int8 WHERE id = ${META_ID}`)
   return {
     getRow: (key: Buffer) => getRow([key]),
@@ -178,6 +184,29 @@ export function statementsFor(tables: PgKvTables) {
       extras: readonly CommitStatement[] = [],
     ): PgQuery[] {
       return [...opening(settings), guardedBump([from, to]), ...this.commit(rows, removed, undefined, extras)]
+    },
+
+    /**
+     * A commit group that read rows it guessed (remembered-rows.ts), in one flight: `blindCommit` with a check,
+     * after the lock, that each of `keys` still has its guessed version (null: absent), failing as a stale guess
+     * before any write otherwise.
+     */
+    guessedCommit(
+      keys: readonly Buffer[],
+      versions: readonly (number | null)[],
+      rows: readonly KvRow[],
+      removed: readonly Buffer[],
+      from: number,
+      to: number,
+      settings: TransactionSettings | undefined,
+      extras: readonly CommitStatement[] = [],
+    ): PgQuery[] {
+      return [
+        ...opening(settings),
+        guardedBump([from, to]),
+        validateGuess([keys, versions]),
+        ...this.commit(rows, removed, undefined, extras),
+      ]
     },
 
     /**

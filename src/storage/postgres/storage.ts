@@ -15,6 +15,7 @@ import { FORMAT_VERSION, formatProblem } from '../format.js'
 import type { KvRow, RangeQuery, Storage, StoreDescription, WriteTransaction } from '../store.js'
 import { type PgClient, type PgPool, type PgResult, sqlState, withConnection } from './client.js'
 import { type CommitChannel, textChannel } from './flights.js'
+import { RememberedRows } from './remembered-rows.js'
 import { type CommitStatement, isStaleGuess, type PgStatements, toRow, type TransactionSettings } from './sql.js'
 
 /** Serialization failure and deadlock: the transaction was rolled back and may simply run again. */
@@ -71,6 +72,8 @@ export class PostgresStorage implements Storage {
    * the guess a group that reads nothing commits on in one round trip.
    */
   #counter: number | undefined
+  /** Rows this store saw last, to guess a group that reads on (see `#tryBlind`). */
+  readonly #remembered = new RememberedRows()
 
   constructor(options: PostgresStorageOptions) {
     this.#pool = options.pool
@@ -99,7 +102,9 @@ export class PostgresStorage implements Storage {
 
   async read(key: Buffer): Promise<KvRow | undefined> {
     const { rows } = await this.#pool.query(this.#sql.getRow(key))
-    return rows[0] && toRow(rows[0])
+    const row = rows[0] && toRow(rows[0])
+    this.#remembered.remember(key, row)
+    return row
   }
 
   async readMany(keys: readonly Buffer[]): Promise<(KvRow | undefined)[]> {
@@ -109,7 +114,11 @@ export class PostgresStorage implements Storage {
       const row = toRow(r)
       found.set(keyId(row.key), row)
     }
-    return keys.map((key) => found.get(keyId(key)))
+    return keys.map((key) => {
+      const row = found.get(keyId(key))
+      this.#remembered.remember(key, row)
+      return row
+    })
   }
 
   async readRange({ start, end, limit, reverse }: RangeQuery): Promise<KvRow[]> {
@@ -118,17 +127,17 @@ export class PostgresStorage implements Storage {
   }
 
   async transact<T>(keys: () => Iterable<Buffer>, fn: (tx: WriteTransaction) => T): Promise<T> {
+    const unique = new Map<string, Buffer>()
+    for (const key of keys()) unique.set(keyId(key), key)
+    const loaded = [...unique.values()]
     try {
-      const blind = await this.#tryBlind(fn)
+      const blind = await this.#tryBlind(loaded, fn)
       if (blind) return blind.result
     } catch (error) {
       // A deadlock or serialization failure wrote nothing: the group runs again the usual way.
       const state = sqlState(error)
       if (state === undefined || !RETRYABLE.has(state)) throw error
     }
-    const unique = new Map<string, Buffer>()
-    for (const key of keys()) unique.set(keyId(key), key)
-    const loaded = [...unique.values()]
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#transactOnce(loaded, fn)
@@ -141,15 +150,17 @@ export class PostgresStorage implements Storage {
   }
 
   /**
-   * Commits in one round trip a group that reads nothing, when the counter is known from this store's last
-   * commit: the function runs on that guess, and the commit applies only if the guess still holds when the lock is
-   * taken. Undefined when the group reads, the counter is unknown, or another writer came in between (then the
-   * group runs again the usual way, and nothing of this attempt was written).
+   * Commits in one round trip a group that reads nothing, or reads only rows this store remembers, when the counter
+   * is known from this store's last commit: the function runs on those guesses, and the commit applies only if
+   * they still hold when the lock is taken. Undefined when the group reads a row not remembered, the counter is
+   * unknown, a guess was stale (then the group runs again the usual way, and nothing of this attempt was
+   * written), or the group read and wrote nothing (its reads are checked the usual way).
    */
-  async #tryBlind<T>(fn: (tx: WriteTransaction) => T): Promise<{ result: T } | undefined> {
+  async #tryBlind<T>(keys: readonly Buffer[], fn: (tx: WriteTransaction) => T): Promise<{ result: T } | undefined> {
     const from = this.#counter
     if (from === undefined) return undefined
-    const tx = new BufferedTransaction(undefined, from)
+    const guess = this.#remembered.guess(keys)
+    const tx = new BufferedTransaction(guess, from)
     let result: T
     try {
       result = fn(tx)
@@ -157,10 +168,24 @@ export class PostgresStorage implements Storage {
       if (error === NEEDS_READS) return undefined
       throw error
     }
-    if (tx.version === undefined) return { result }
+    const read = guess === undefined ? [] : [...guess.read]
+    if (tx.version === undefined) return read.length === 0 ? { result } : undefined
     const { written, removed } = tx.split()
     const to = tx.version
-    const flight = this.#sql.blindCommit(written, removed, from, to, this.#perTransaction, this.extraStatements(tx))
+    const extras = this.extraStatements(tx)
+    const flight =
+      read.length === 0
+        ? this.#sql.blindCommit(written, removed, from, to, this.#perTransaction, extras)
+        : this.#sql.guessedCommit(
+            read.map((id) => Buffer.from(id, 'latin1')),
+            read.map((id) => guess!.guessed.get(id) ?? null),
+            written,
+            removed,
+            from,
+            to,
+            this.#perTransaction,
+            extras,
+          )
     const bumped = await withConnection(this.#commits.pool, async (client, broken) => {
       try {
         await this.#commits.send(client, flight)
@@ -178,7 +203,9 @@ export class PostgresStorage implements Storage {
       }
     })
     this.#counter = bumped ? to : undefined
-    return bumped ? { result } : undefined
+    if (!bumped) return undefined
+    this.#rememberWrites(written, removed)
+    return { result }
   }
 
   #transactOnce<T>(keys: readonly Buffer[], fn: (tx: WriteTransaction) => T): Promise<T> {
@@ -204,6 +231,7 @@ export class PostgresStorage implements Storage {
         const row = toRow(r)
         rows.set(keyId(row.key), row)
       }
+      for (const key of keys) this.#remembered.remember(key, rows.get(keyId(key)))
       const tx = new BufferedTransaction(rows, Number(counter.version))
       let result: T
       try {
@@ -221,8 +249,14 @@ export class PostgresStorage implements Storage {
         throw new CommitUnknownResultError({ cause: error })
       }
       this.#counter = tx.version ?? Number(counter.version)
+      this.#rememberWrites(written, removed)
       return result
     })
+  }
+
+  #rememberWrites(written: readonly KvRow[], removed: readonly Buffer[]): void {
+    for (const row of written) this.#remembered.remember(row.key, row)
+    for (const key of removed) this.#remembered.remember(key, undefined)
   }
 
   async purgeExpired(now: number, limit: number): Promise<number> {
