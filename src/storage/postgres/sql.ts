@@ -3,7 +3,7 @@
  * each). A commit is one or two flights of statements (see flights.ts: pipelined prepared statements on a
  * connection of the store's own, or one text of several statements with the parameters written as literals,
  * bytes in hex and numbers the library computed); either way each flight is one round trip. Many rows are
- * written by one statement over arrays (`unnest`).
+ * written by one statement over arrays (`unnest`), one row by a statement of its own.
  */
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core'
 import { createHash } from 'node:crypto'
@@ -122,6 +122,8 @@ export function statementsFor(tables: PgKvTables) {
   const upsertMany = prepared(
     `INSERT INTO ${kv} (${columns}) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int2[], $4::int8[], $5::int8[])${upsertTail}`,
   )
+  const upsertOne = prepared(`INSERT INTO ${kv} (${columns}) VALUES ($1, $2, $3::int2, $4::int8, $5::int8)${upsertTail}`)
+  const removeOne = prepared(`DELETE FROM ${kv} WHERE key = $1`)
   const removeMany = prepared(`DELETE FROM ${kv} WHERE key = ANY($1::bytea[])`)
   const validateGuess = prepared(
     // Fails (as a stale guess) unless every key still has the version guessed (NULL: absent); the cast only runs then.
@@ -215,7 +217,10 @@ export function statementsFor(tables: PgKvTables) {
      */
     commit(rows: readonly KvRow[], removed: readonly Buffer[], version: number | undefined, extras: readonly CommitStatement[] = []): PgQuery[] {
       const statements: PgQuery[] = []
-      if (rows.length > 0) {
+      const [only] = rows
+      if (rows.length === 1 && only !== undefined) {
+        statements.push(upsertOne([only.key, only.value, only.encoding, only.version, only.expiresAt]))
+      } else if (rows.length > 1) {
         statements.push(
           upsertMany([
             rows.map((r) => r.key),
@@ -226,7 +231,8 @@ export function statementsFor(tables: PgKvTables) {
           ]),
         )
       }
-      if (removed.length > 0) statements.push(removeMany([removed]))
+      if (removed.length === 1) statements.push(removeOne(removed as Buffer[]))
+      else if (removed.length > 1) statements.push(removeMany([removed]))
       if (version !== undefined) statements.push(setCounter([version]))
       for (const extra of extras) statements.push(typeof extra === 'string' ? { text: extra } : extra)
       statements.push(COMMIT)
