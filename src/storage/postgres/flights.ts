@@ -47,6 +47,7 @@ export function textChannel(pool: PgPool): CommitChannel {
 /** A node-postgres `Client` as this module uses it. */
 interface PipelinedClient extends PgClient {
   readonly pipeline?: boolean
+  once(event: 'end', listener: () => void): unknown
   connect(): Promise<unknown>
   end(): Promise<void>
 }
@@ -89,7 +90,8 @@ const ignore = (): void => {}
 
 /**
  * One connection lent to one transaction at a time, as a pool of one: a transaction waits for the one before it.
- * Released with an error, the connection is closed, and the next checkout opens a new one.
+ * Released with an error, or lost while idle (a server restart), the connection is dropped, and the next checkout
+ * opens a new one.
  */
 class DedicatedConnection implements PgPool {
   readonly #open: () => Promise<PipelinedClient>
@@ -113,7 +115,7 @@ class DedicatedConnection implements PgPool {
     }
     let client: PipelinedClient
     try {
-      this.#client ??= this.#open()
+      this.#client ??= this.#opened()
       client = await this.#client
     } catch (error) {
       this.#client = undefined
@@ -136,6 +138,19 @@ class DedicatedConnection implements PgPool {
       },
     }
     return lent
+  }
+
+  /** A new connection, forgotten as soon as it fails or ends. */
+  #opened(): Promise<PipelinedClient> {
+    const opened: Promise<PipelinedClient> = this.#open().then((client) => {
+      const drop = (): void => {
+        if (this.#client === opened) this.#client = undefined
+      }
+      client.on('error', drop)
+      client.once('end', drop)
+      return client
+    })
+    return opened
   }
 
   query(query: PgQuery): Promise<PgResult> {
