@@ -131,6 +131,12 @@ export function statementsFor(tables: PgKvTables) {
       `FROM unnest($1::bytea[], $2::int8[]) AS g(key, version) LEFT JOIN ${kv} k ON k.key = g.key ` +
       'WHERE k.version IS DISTINCT FROM g.version',
   )
+  const validateOne = prepared(
+    // The failing cast is of the row's version (a subquery, never folded into a constant by the planner).
+    `SELECT CASE WHEN r.version IS NOT DISTINCT FROM $2::int8 THEN 0 ` +
+      `ELSE (coalesce(r.version::text, 'none') || '${STALE_GUESS}')::int8 END ` +
+      `FROM (SELECT (SELECT version FROM ${kv} WHERE key = $1) AS version) r`,
+  )
   const setCounter = prepared(`UPDATE ${meta} SET version = $1::int8 WHERE id = ${META_ID}`)
   return {
     getRow: (key: Buffer) => getRow([key]),
@@ -206,7 +212,7 @@ export function statementsFor(tables: PgKvTables) {
       return [
         ...opening(settings),
         guardedBump([from, to]),
-        validateGuess([keys, versions]),
+        keys.length === 1 ? validateOne([keys[0], versions[0]]) : validateGuess([keys, versions]),
         ...this.commit(rows, removed, undefined, extras),
       ]
     },
