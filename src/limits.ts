@@ -56,6 +56,10 @@ export const PG_IDLE_IN_TRANSACTION_MS = 2000
 export const DEFAULT_PG_POOL_SIZE = 10
 /** PostgreSQL: how often a commit that failed with a serialization failure or a deadlock is tried again. */
 export const PG_COMMIT_ATTEMPTS = 5
+/** PostgreSQL: how many rows a store remembers to guess a reading commit in one round trip (see remembered-rows.ts). */
+export const PG_REMEMBERED_ROWS = 1000
+/** PostgreSQL: the largest value a remembered row may hold, in bytes. */
+export const PG_REMEMBERED_VALUE_BYTES = 1024
 /** PostgreSQL: the longest identifier (a schema name), in bytes. */
 export const MAX_PG_IDENTIFIER_BYTES = 63
 /** PostgreSQL: the largest `poolSize`. */

@@ -1,8 +1,8 @@
 /**
- * Counts the client round trips of each kind of operation, for Valkeyrie (every `query()` call on a node-postgres
- * client is one round trip: Valkeyrie's connections are not pipelined, and a commit's text of several statements
- * is one query) and for the raw baseline (its own count: a pipelined flight counts once). Also counts the
- * transactions of 1,000 concurrent set()s, which group commit folds together.
+ * Counts the client round trips of each kind of operation, for Valkeyrie (on its `pg` clients: a flight of
+ * pipelined statements, or a text of several statements, counts once) and for the raw baseline (its own count: a
+ * pipelined flight counts once). Also counts the transactions of 1,000 concurrent set()s, which group commit
+ * folds together.
  */
 import pg from 'pg'
 import type { KvKey } from '../../src/types.js'
@@ -18,21 +18,36 @@ export interface RoundTrips {
 
 const REPEAT = 50
 
-/** Counts `query()` calls on every node-postgres client while `fn` runs. */
-async function countQueries(fn: () => Promise<unknown>): Promise<number> {
+/**
+ * Counts the client round trips (flights) on every node-postgres client while `fn` runs: a `query()` call made
+ * while its client awaits no answer starts a flight; the calls made before the answers come (pipelined) join it.
+ * Also counts the COMMITs sent (the transactions).
+ */
+async function countQueries(fn: () => Promise<unknown>): Promise<{ flights: number; commits: number }> {
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown }
   const original = proto.query
-  let count = 0
-  proto.query = function (this: unknown, ...args: unknown[]) {
-    count++
-    return original.apply(this, args)
+  const pending = new WeakMap<object, number>()
+  let flights = 0
+  let commits = 0
+  proto.query = function (this: object, ...args: unknown[]) {
+    const waiting = pending.get(this) ?? 0
+    if (waiting === 0) flights++
+    const config = args[0] as string | { text?: string }
+    const text = typeof config === 'string' ? config : (config?.text ?? '')
+    if (/(^|;\s*)COMMIT\s*$/.test(text)) commits++
+    pending.set(this, waiting + 1)
+    const answer = original.apply(this, args) as Promise<unknown> | undefined
+    const done = () => pending.set(this, (pending.get(this) ?? 1) - 1)
+    if (answer && typeof answer.then === 'function') answer.then(done, done)
+    else done()
+    return answer
   }
   try {
     await fn()
   } finally {
     proto.query = original
   }
-  return count
+  return { flights, commits }
 }
 
 async function rawCount(store: RawPgKv, fn: () => Promise<unknown>): Promise<number> {
@@ -97,12 +112,11 @@ export async function measureRoundTrips(
     for (const [operation, raw, valkeyrie] of cases) {
       const r = await rawCount(store, raw)
       const v = await countQueries(valkeyrie)
-      perOperation.push({ operation, raw: r / REPEAT, valkeyrie: v / REPEAT })
+      perOperation.push({ operation, raw: r / REPEAT, valkeyrie: v.flights / REPEAT })
     }
     const sets = 1000
-    const queries = await countQueries(() => Promise.all(Array.from({ length: sets }, (_, i) => db.set(['conc', i], i))))
-    // Every write transaction is exactly two queries (see src/storage/postgres/storage.ts).
-    return { perOperation, concurrentSets: { sets, transactions: queries / 2 } }
+    const { commits } = await countQueries(() => Promise.all(Array.from({ length: sets }, (_, i) => db.set(['conc', i], i))))
+    return { perOperation, concurrentSets: { sets, transactions: commits } }
   } finally {
     await store.close()
     await db.close()

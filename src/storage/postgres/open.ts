@@ -12,7 +12,8 @@ import { createPgQueue } from './queue.js'
 import { getTableConfig } from 'drizzle-orm/pg-core'
 import type { PgKvTables } from './schema.js'
 import { statementsFor } from './sql.js'
-import { PostgresStorage } from './storage.js'
+import { pipelinedChannel } from './flights.js'
+import { PostgresStorage, transactionSettings } from './storage.js'
 
 /** Checks the PostgreSQL options (before any I/O). */
 export function validatePostgresOptions({ schema, poolSize }: { schema?: unknown; poolSize?: unknown }): void {
@@ -66,8 +67,11 @@ export async function openPostgres(options: UrlOptions | PoolOptions): Promise<P
       const problem = await tablesProblem(pool, tables)
       if (problem) throw new OpenError(shownPath, problem)
     }
+    // A database of our own commits pipelined on a connection of its own, where node-postgres can.
+    const commits = own ? await pipelinedChannel(options.url, transactionSettings(options.durability, options.busyTimeout)) : undefined
     return new PostgresStorage({
       pool,
+      commits,
       statements: statementsFor(tables),
       queue: createPgQueue(pool, tables),
       ownsPool: own,

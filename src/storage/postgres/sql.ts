@@ -1,8 +1,9 @@
 /**
  * The SQL of the PostgreSQL storage. Reads are prepared statements with parameters, one per read (one snapshot
- * each). A commit's two round trips are each one text of several statements (the simple query protocol), its
- * keys and values written as literals: bytes in hex, numbers the library computed. A batch of statements is one
- * round trip on any connection and through any pooler, pipelined or not.
+ * each). A commit is one or two flights of statements (see flights.ts: pipelined prepared statements on a
+ * connection of the store's own, or one text of several statements with the parameters written as literals,
+ * bytes in hex and numbers the library computed); either way each flight is one round trip. Many rows are
+ * written by one statement over arrays (`unnest`), one row by a statement of its own.
  */
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core'
 import { createHash } from 'node:crypto'
@@ -25,7 +26,6 @@ export function tableName(table: PgTable): string {
 export const bytesLiteral = (bytes: Buffer): string => `E'\\\\x${bytes.toString('hex')}'`
 
 /** A text the library made (JSON of hex strings and numbers: no backslash), as a literal. */
-const textLiteral = (text: string): string => `'${text.replaceAll("'", "''")}'`
 
 /** An integer the library computed, or NULL. */
 const numberLiteral = (n: number | null): string => (n === null ? 'NULL' : String(Math.trunc(n)))
@@ -63,11 +63,42 @@ export const isStaleGuess = (error: unknown): boolean =>
   // The message quotes the value it could not read, whatever the server's language (lc_messages) and its quotes.
   (error as { code?: unknown })?.code === '22P02' && String((error as Error).message).includes(STALE_GUESS)
 
-/** The transaction's settings, as one statement. */
-const settingsStatement = (settings: TransactionSettings): string =>
-  `SELECT set_config('lock_timeout', '${numberLiteral(settings.lockTimeout)}', true), ` +
-  `set_config('idle_in_transaction_session_timeout', '${numberLiteral(settings.idleTimeout)}', true), ` +
-  `set_config('synchronous_commit', '${settings.synchronousCommit}', true)`
+/** The transaction's settings, local to it: for a connection shared with other work. */
+const settingsStatement = (settings: TransactionSettings): PgQuery => ({
+  text:
+    `SELECT set_config('lock_timeout', '${numberLiteral(settings.lockTimeout)}', true), ` +
+    `set_config('idle_in_transaction_session_timeout', '${numberLiteral(settings.idleTimeout)}', true), ` +
+    `set_config('synchronous_commit', '${settings.synchronousCommit}', true)`,
+})
+
+const BEGIN: PgQuery = { text: 'BEGIN ISOLATION LEVEL READ COMMITTED' }
+const COMMIT: PgQuery = { text: 'COMMIT' }
+
+/** A write transaction's first statements: BEGIN, and its settings unless its connection's session has them. */
+const opening = (settings: TransactionSettings | undefined): PgQuery[] =>
+  settings === undefined ? [BEGIN] : [BEGIN, settingsStatement(settings)]
+
+/**
+ * A statement another feature adds to a commit's transaction, sent after its writes and before COMMIT: a text, or
+ * a text with `$1`, `$2`… parameters and their values (byte strings, numbers, bigints, strings, null, or arrays of
+ * them, cast in the text where the type matters, e.g. `$1::bytea[]`). `$n` must not appear inside quotes.
+ */
+export type CommitStatement = string | { text: string; values: unknown[] }
+
+/** A value as an SQL literal, for the text flights (see `CommitStatement` for what it takes). */
+export function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL'
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `${bytesLiteral(Buffer.from(value as Uint8Array))}::bytea`
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`no SQL literal for ${value}`)
+    return String(value)
+  }
+  if (typeof value === 'bigint') return String(value)
+  if (typeof value === 'boolean') return value ? 'true' : 'false'
+  if (typeof value === 'string') return `E'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`
+  if (Array.isArray(value)) return value.length === 0 ? `'{}'` : `ARRAY[${value.map(literal).join(', ')}]`
+  throw new TypeError(`no SQL literal for a ${typeof value}`)
+}
 
 /** Every statement of one database's tables. */
 export function statementsFor(tables: PgKvTables) {
@@ -87,6 +118,30 @@ export function statementsFor(tables: PgKvTables) {
   const upsertTail =
     ' ON CONFLICT (key) DO UPDATE SET value = excluded.value, encoding = excluded.encoding, ' +
     'version = excluded.version, expires_at = excluded.expires_at'
+  const lockCounter = prepared(`SELECT version FROM ${meta} WHERE id = ${META_ID} FOR UPDATE`)
+  const guardedBump = prepared(
+    `UPDATE ${meta} SET version = CASE WHEN version = $1::int8 THEN $2::int8 ` +
+      `ELSE (version::text || '${STALE_GUESS}')::int8 END WHERE id = ${META_ID}`,
+  )
+  const upsertMany = prepared(
+    `INSERT INTO ${kv} (${columns}) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int2[], $4::int8[], $5::int8[])${upsertTail}`,
+  )
+  const upsertOne = prepared(`INSERT INTO ${kv} (${columns}) VALUES ($1, $2, $3::int2, $4::int8, $5::int8)${upsertTail}`)
+  const removeOne = prepared(`DELETE FROM ${kv} WHERE key = $1`)
+  const removeMany = prepared(`DELETE FROM ${kv} WHERE key = ANY($1::bytea[])`)
+  const validateGuess = prepared(
+    // Fails (as a stale guess) unless every key still has the version guessed (NULL: absent); the cast only runs then.
+    `SELECT CASE WHEN count(*) = 0 THEN 0 ELSE (count(*)::text || '${STALE_GUESS}')::int8 END ` +
+      `FROM unnest($1::bytea[], $2::int8[]) AS g(key, version) LEFT JOIN ${kv} k ON k.key = g.key ` +
+      'WHERE k.version IS DISTINCT FROM g.version',
+  )
+  const validateOne = prepared(
+    // The failing cast is of the row's version (a subquery, never folded into a constant by the planner).
+    `SELECT CASE WHEN r.version IS NOT DISTINCT FROM $2::int8 THEN 0 ` +
+      `ELSE (coalesce(r.version::text, 'none') || '${STALE_GUESS}')::int8 END ` +
+      `FROM (SELECT (SELECT version FROM ${kv} WHERE key = $1) AS version) r`,
+  )
+  const setCounter = prepared(`UPDATE ${meta} SET version = $1::int8 WHERE id = ${META_ID}`)
   return {
     getRow: (key: Buffer) => getRow([key]),
     getRows: (keys: readonly Buffer[]) => getRows([keys]),
@@ -117,23 +172,32 @@ export function statementsFor(tables: PgKvTables) {
     /** Drops the tables and the migrations journal beside them (`journal`, the journal's qualified name). */
     dropTables: (journal: string): string => `DROP TABLE IF EXISTS ${kv}, ${meta}, ${queue}, ${journal}`,
 
+    /** The statement a commit that enqueues adds to its transaction (see `CommitStatement`): the messages, in order. */
+    enqueue: (messages: readonly QueueMessage[]): CommitStatement => ({
+      text:
+        `INSERT INTO ${queue} (value, encoding, ready_at, attempts, keys_if_undelivered, backoff_schedule) ` +
+        'SELECT value, encoding, ready_at, 0, keys, schedule FROM unnest($1::bytea[], $2::smallint[], $3::bigint[], ' +
+        '$4::text[], $5::text[]) WITH ORDINALITY AS m(value, encoding, ready_at, keys, schedule, n) ORDER BY n',
+      values: [
+        messages.map((m) => m.value),
+        messages.map((m) => m.encoding),
+        messages.map((m) => m.readyAt),
+        messages.map((m) => keysToText(m.keysIfUndelivered)),
+        messages.map((m) => scheduleToText(m.backoffSchedule)),
+      ],
+    }),
+
     /**
-     * The first round trip of a commit: begin, take the write lock (the counter row) and read the counter, then
-     * read `keys`. The rows are read by a later statement than the lock, so under READ COMMITTED they are the
-     * state after every commit that held the lock before.
+     * The first flight of a commit: begin, take the write lock (the counter row) and read the counter, then read
+     * `keys`. The rows are read by a later statement than the lock, so under READ COMMITTED they are the state
+     * after every commit that held the lock before. The counter's result is the one before last, the rows' the last.
      */
-    begin(keys: readonly Buffer[], settings: TransactionSettings): string {
-      const statements = [
-        'BEGIN ISOLATION LEVEL READ COMMITTED',
-        settingsStatement(settings),
-        `SELECT version FROM ${meta} WHERE id = ${META_ID} FOR UPDATE`,
-      ]
-      if (keys.length > 0) statements.push(`SELECT ${columns} FROM ${kv} WHERE key IN (${keys.map(bytesLiteral).join(', ')})`)
-      return statements.join(';\n')
+    begin(keys: readonly Buffer[], settings: TransactionSettings | undefined): PgQuery[] {
+      return [...opening(settings), lockCounter([]), getRows([keys])]
     },
 
     /**
-     * A commit group that reads nothing (sets and deletes alone), in one round trip, on the guess that the counter is
+     * A commit group that reads nothing (sets and deletes alone), in one flight, on the guess that the counter is
      * still `from` (this store wrote last): the UPDATE of the counter row takes the write lock, then sets the new
      * counter if the guess holds, and otherwise fails on a cast of the counter's value (not a constant, so only
      * evaluated then), which skips the writes after it and aborts the transaction (`isStaleGuess`).
@@ -143,43 +207,61 @@ export function statementsFor(tables: PgKvTables) {
       removed: readonly Buffer[],
       from: number,
       to: number,
-      settings: TransactionSettings,
-      messages?: readonly QueueMessage[],
-    ): string {
-      return [
-        'BEGIN ISOLATION LEVEL READ COMMITTED',
-        settingsStatement(settings),
-        `UPDATE ${meta} SET version = CASE WHEN version = ${numberLiteral(from)} THEN ${numberLiteral(to)} ` +
-          `ELSE (version::text || '${STALE_GUESS}')::bigint END WHERE id = ${META_ID}`,
-        this.commit(rows, removed, undefined, messages),
-      ].join(';\n')
+      settings: TransactionSettings | undefined,
+      extras: readonly CommitStatement[] = [],
+    ): PgQuery[] {
+      return [...opening(settings), guardedBump([from, to]), ...this.commit(rows, removed, undefined, extras)]
     },
 
-    /** The second round trip: the writes (one per key, in final state), the queue messages, the counter, and COMMIT. */
-    commit(rows: readonly KvRow[], removed: readonly Buffer[], version: number | undefined, messages?: readonly QueueMessage[]): string {
-      const statements: string[] = []
-      if (rows.length > 0) {
-        const values = rows.map(
-          (r) =>
-            `(${bytesLiteral(r.key)}, ${bytesLiteral(r.value)}, ${numberLiteral(r.encoding)}, ` +
-            `${numberLiteral(r.version)}, ${numberLiteral(r.expiresAt)})`,
-        )
-        statements.push(`INSERT INTO ${kv} (${columns}) VALUES ${values.join(', ')}${upsertTail}`)
-      }
-      if (removed.length > 0) statements.push(`DELETE FROM ${kv} WHERE key IN (${removed.map(bytesLiteral).join(', ')})`)
-      if (messages !== undefined && messages.length > 0) {
-        const values = messages.map(
-          (m) =>
-            `(${bytesLiteral(m.value)}, ${numberLiteral(m.encoding)}, ${numberLiteral(m.readyAt)}, 0, ` +
-            `${textLiteral(keysToText(m.keysIfUndelivered))}, ${textLiteral(scheduleToText(m.backoffSchedule))})`,
-        )
+    /**
+     * A commit group that read rows it guessed (remembered-rows.ts), in one flight: `blindCommit` with a check,
+     * after the lock, that each of `keys` still has its guessed version (null: absent), failing as a stale guess
+     * before any write otherwise.
+     */
+    guessedCommit(
+      keys: readonly Buffer[],
+      versions: readonly (number | null)[],
+      rows: readonly KvRow[],
+      removed: readonly Buffer[],
+      from: number,
+      to: number,
+      settings: TransactionSettings | undefined,
+      extras: readonly CommitStatement[] = [],
+    ): PgQuery[] {
+      return [
+        ...opening(settings),
+        guardedBump([from, to]),
+        keys.length === 1 ? validateOne([keys[0], versions[0]]) : validateGuess([keys, versions]),
+        ...this.commit(rows, removed, undefined, extras),
+      ]
+    },
+
+    /**
+     * The last flight: the writes (one per key, in final state), the counter, then `extras` (statements of other
+     * features that belong to the same transaction), and COMMIT.
+     */
+    commit(rows: readonly KvRow[], removed: readonly Buffer[], version: number | undefined, extras: readonly CommitStatement[] = []): PgQuery[] {
+      const statements: PgQuery[] = []
+      const [only] = rows
+      if (rows.length === 1 && only !== undefined) {
+        statements.push(upsertOne([only.key, only.value, only.encoding, only.version, only.expiresAt]))
+      } else if (rows.length > 1) {
         statements.push(
-          `INSERT INTO ${queue} (value, encoding, ready_at, attempts, keys_if_undelivered, backoff_schedule) VALUES ${values.join(', ')}`,
+          upsertMany([
+            rows.map((r) => r.key),
+            rows.map((r) => r.value),
+            rows.map((r) => r.encoding),
+            rows.map((r) => r.version),
+            rows.map((r) => r.expiresAt),
+          ]),
         )
       }
-      if (version !== undefined) statements.push(`UPDATE ${meta} SET version = ${numberLiteral(version)} WHERE id = ${META_ID}`)
-      statements.push('COMMIT')
-      return statements.join(';\n')
+      if (removed.length === 1) statements.push(removeOne(removed as Buffer[]))
+      else if (removed.length > 1) statements.push(removeMany([removed]))
+      if (version !== undefined) statements.push(setCounter([version]))
+      for (const extra of extras) statements.push(typeof extra === 'string' ? { text: extra } : extra)
+      statements.push(COMMIT)
+      return statements
     },
   }
 }

@@ -1,25 +1,32 @@
 /**
- * The PostgreSQL store. Every commit group is one READ COMMITTED transaction in two round trips: the first takes
- * the database's write lock (the counter row, `FOR UPDATE`) and reads the keys the group touches; the core plans
- * the group synchronously on those rows; the second writes the rows, the counter and COMMIT. The lock is held
- * across one round trip, and released only once the commit is visible, so versionstamps increase in the order
- * commits become visible, in every process and on every host. A group of sets and deletes alone, while this store
- * wrote last, is one round trip instead (`#tryBlind`). Reads are single statements.
+ * The PostgreSQL store. Every commit group is one READ COMMITTED transaction in two flights (round trips, see
+ * flights.ts): the first takes the database's write lock (the counter row, `FOR UPDATE`) and reads the keys the
+ * group touches; the core plans the group synchronously on those rows; the second writes the rows, the counter,
+ * the statements other features add (`extraStatements`) and COMMIT. The lock is held across one round trip, and
+ * released only once the commit is visible, so versionstamps increase in the order commits become visible, in
+ * every process and on every host. A group of sets and deletes alone, while this store wrote last, is one flight
+ * instead (`#tryBlind`). Reads are single statements on the pool.
  */
-import { CommitUnknownResultError, OpenError } from '../../errors.js'
+import { CommitUnknownResultError, OpenError, StorageError } from '../../errors.js'
 import { PG_COMMIT_ATTEMPTS, PG_IDLE_IN_TRANSACTION_MS } from '../../limits.js'
 import type { Durability } from '../../types.js'
 import { BufferedTransaction, keyId, NEEDS_READS } from '../buffered-transaction.js'
 import { FORMAT_VERSION, formatProblem } from '../format.js'
 import type { KvRow, QueueStore, RangeQuery, Storage, StoreDescription, WriteTransaction } from '../store.js'
 import { type PgClient, type PgPool, type PgResult, sqlState, withConnection } from './client.js'
-import { isStaleGuess, resultsOf, type PgStatements, toRow, type TransactionSettings } from './sql.js'
+import { type CommitChannel, textChannel } from './flights.js'
+import { RememberedRows } from './remembered-rows.js'
+import { type CommitStatement, isStaleGuess, type PgStatements, toRow, type TransactionSettings } from './sql.js'
+
+const NO_STATEMENTS: readonly CommitStatement[] = []
 
 /** Serialization failure and deadlock: the transaction was rolled back and may simply run again. */
 const RETRYABLE = new Set(['40001', '40P01'])
 
 export interface PostgresStorageOptions {
   pool: PgPool
+  /** How commits reach the server (default: as text, on connections of `pool`). */
+  commits?: CommitChannel | undefined
   statements: PgStatements
   /** Whether Valkeyrie made the pool (and so ends it at close, and may destroy the tables). */
   ownsPool: boolean
@@ -45,8 +52,21 @@ function sessionLost(error: unknown): boolean {
   return state === undefined || state.startsWith('08') || state.startsWith('57P') || state === '25P03'
 }
 
+/** The settings of every write transaction of a store. */
+export function transactionSettings(durability: Durability, busyTimeout: number): TransactionSettings {
+  return {
+    synchronousCommit: durability === 'full' ? 'on' : 'off',
+    // Postgres reads a lock_timeout of 0 as "wait forever"; SQLite's 0 means "do not wait".
+    lockTimeout: Math.max(1, busyTimeout),
+    idleTimeout: PG_IDLE_IN_TRANSACTION_MS,
+  }
+}
+
 export class PostgresStorage implements Storage {
   readonly #pool: PgPool
+  readonly #commits: CommitChannel
+  /** The settings each transaction sets, when its connection's session does not have them. */
+  readonly #perTransaction: TransactionSettings | undefined
   readonly #sql: PgStatements
   readonly #ownsPool: boolean
   readonly #settings: TransactionSettings
@@ -56,6 +76,8 @@ export class PostgresStorage implements Storage {
    * the guess a group that reads nothing commits on in one round trip.
    */
   #counter: number | undefined
+  /** Rows this store saw last, to guess a group that reads on (see `#tryBlind`). */
+  readonly #remembered = new RememberedRows()
 
   /** The queue, when the tables have one. */
   readonly queue: QueueStore | undefined
@@ -68,12 +90,17 @@ export class PostgresStorage implements Storage {
     const { journal } = options
     this.destroy = options.ownsPool && journal !== undefined ? () => this.#destroy(journal) : undefined
     this.shownPath = options.shownPath
-    this.#settings = {
-      synchronousCommit: options.durability === 'full' ? 'on' : 'off',
-      // Postgres reads a lock_timeout of 0 as "wait forever"; SQLite's 0 means "do not wait".
-      lockTimeout: Math.max(1, options.busyTimeout),
-      idleTimeout: PG_IDLE_IN_TRANSACTION_MS,
-    }
+    this.#settings = transactionSettings(options.durability, options.busyTimeout)
+    this.#commits = options.commits ?? textChannel(this.#pool)
+    this.#perTransaction = this.#commits.settingsPerTransaction ? this.#settings : undefined
+  }
+
+  /**
+   * Statements other features add to a group's transaction, after its writes and before COMMIT, in every flight
+   * shape: the queue messages the group enqueues.
+   */
+  extraStatements(tx: BufferedTransaction): readonly CommitStatement[] {
+    return tx.messages.length === 0 ? NO_STATEMENTS : [this.#sql.enqueue(tx.messages)]
   }
 
   /** The pool, for the driver face. */
@@ -83,7 +110,9 @@ export class PostgresStorage implements Storage {
 
   async read(key: Buffer): Promise<KvRow | undefined> {
     const { rows } = await this.#pool.query(this.#sql.getRow(key))
-    return rows[0] && toRow(rows[0])
+    const row = rows[0] && toRow(rows[0])
+    this.#remembered.remember(key, row)
+    return row
   }
 
   async readMany(keys: readonly Buffer[]): Promise<(KvRow | undefined)[]> {
@@ -93,7 +122,11 @@ export class PostgresStorage implements Storage {
       const row = toRow(r)
       found.set(keyId(row.key), row)
     }
-    return keys.map((key) => found.get(keyId(key)))
+    return keys.map((key) => {
+      const row = found.get(keyId(key))
+      this.#remembered.remember(key, row)
+      return row
+    })
   }
 
   async readRange({ start, end, limit, reverse }: RangeQuery): Promise<KvRow[]> {
@@ -102,17 +135,17 @@ export class PostgresStorage implements Storage {
   }
 
   async transact<T>(keys: () => Iterable<Buffer>, fn: (tx: WriteTransaction) => T): Promise<T> {
+    const unique = new Map<string, Buffer>()
+    for (const key of keys()) unique.set(keyId(key), key)
+    const loaded = [...unique.values()]
     try {
-      const blind = await this.#tryBlind(fn)
+      const blind = await this.#tryBlind(loaded, fn)
       if (blind) return blind.result
     } catch (error) {
       // A deadlock or serialization failure wrote nothing: the group runs again the usual way.
       const state = sqlState(error)
       if (state === undefined || !RETRYABLE.has(state)) throw error
     }
-    const unique = new Map<string, Buffer>()
-    for (const key of keys()) unique.set(keyId(key), key)
-    const loaded = [...unique.values()]
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#transactOnce(loaded, fn)
@@ -125,15 +158,17 @@ export class PostgresStorage implements Storage {
   }
 
   /**
-   * Commits in one round trip a group that reads nothing, when the counter is known from this store's last
-   * commit: the function runs on that guess, and the commit applies only if the guess still holds when the lock is
-   * taken. Undefined when the group reads, the counter is unknown, or another writer came in between (then the
-   * group runs again the usual way, and nothing of this attempt was written).
+   * Commits in one round trip a group that reads nothing, or reads only rows this store remembers, when the counter
+   * is known from this store's last commit: the function runs on those guesses, and the commit applies only if
+   * they still hold when the lock is taken. Undefined when the group reads a row not remembered, the counter is
+   * unknown, a guess was stale (then the group runs again the usual way, and nothing of this attempt was
+   * written), or the group read and wrote nothing (its reads are checked the usual way).
    */
-  async #tryBlind<T>(fn: (tx: WriteTransaction) => T): Promise<{ result: T } | undefined> {
+  async #tryBlind<T>(keys: readonly Buffer[], fn: (tx: WriteTransaction) => T): Promise<{ result: T } | undefined> {
     const from = this.#counter
     if (from === undefined) return undefined
-    const tx = new BufferedTransaction(undefined, from)
+    const guess = this.#remembered.guess(keys)
+    const tx = new BufferedTransaction(guess, from)
     let result: T
     try {
       result = fn(tx)
@@ -141,13 +176,27 @@ export class PostgresStorage implements Storage {
       if (error === NEEDS_READS) return undefined
       throw error
     }
-    if (tx.version === undefined) return { result }
+    const read = guess === undefined ? [] : [...guess.read]
+    if (tx.version === undefined) return read.length === 0 ? { result } : undefined
     const { written, removed } = tx.split()
     const to = tx.version
-    const text = this.#sql.blindCommit(written, removed, from, to, this.#settings, tx.messages)
-    const bumped = await withConnection(this.#pool, async (client, broken) => {
+    const extras = this.extraStatements(tx)
+    const flight =
+      read.length === 0
+        ? this.#sql.blindCommit(written, removed, from, to, this.#perTransaction, extras)
+        : this.#sql.guessedCommit(
+            read.map((id) => Buffer.from(id, 'latin1')),
+            read.map((id) => guess!.guessed.get(id) ?? null),
+            written,
+            removed,
+            from,
+            to,
+            this.#perTransaction,
+            extras,
+          )
+    const bumped = await withConnection(this.#commits.pool, async (client, broken) => {
       try {
-        await client.query(text)
+        await this.#commits.send(client, flight)
         return true
       } catch (error) {
         this.#counter = undefined
@@ -162,11 +211,13 @@ export class PostgresStorage implements Storage {
       }
     })
     this.#counter = bumped ? to : undefined
-    return bumped ? { result } : undefined
+    if (!bumped) return undefined
+    this.#rememberWrites(written, removed)
+    return { result }
   }
 
   #transactOnce<T>(keys: readonly Buffer[], fn: (tx: WriteTransaction) => T): Promise<T> {
-    return withConnection(this.#pool, async (client, broken) => {
+    return withConnection(this.#commits.pool, async (client, broken) => {
       const fail = async (error: unknown, sent: unknown): Promise<never> => {
         const lost = await rollback(client, sent)
         if (lost) broken(lost)
@@ -174,18 +225,21 @@ export class PostgresStorage implements Storage {
       }
       let results: PgResult[]
       try {
-        results = resultsOf(await client.query(this.#sql.begin(keys, this.#settings)))
+        results = await this.#commits.send(client, this.#sql.begin(keys, this.#perTransaction))
       } catch (error) {
         return fail(error, error)
       }
-      const counter = results[2]?.rows[0]
-      if (counter === undefined) return fail(new Error('the metadata row is missing'), undefined)
+      const counter = results.at(-2)?.rows[0]
+      if (counter === undefined) {
+        return fail(new StorageError('commit', { cause: new Error(`${this.shownPath} has no metadata row`) }), undefined)
+      }
       const rows = new Map<string, KvRow | undefined>()
       for (const key of keys) rows.set(keyId(key), undefined)
-      for (const r of results[3]?.rows ?? []) {
+      for (const r of results.at(-1)?.rows ?? []) {
         const row = toRow(r)
         rows.set(keyId(row.key), row)
       }
+      for (const key of keys) this.#remembered.remember(key, rows.get(keyId(key)))
       const tx = new BufferedTransaction(rows, Number(counter.version))
       let result: T
       try {
@@ -194,17 +248,23 @@ export class PostgresStorage implements Storage {
         return fail(error, undefined)
       }
       const { written, removed } = tx.split()
-      const text = this.#sql.commit(written, removed, tx.version, tx.messages)
+      const flight = this.#sql.commit(written, removed, tx.version, this.extraStatements(tx))
       try {
-        await client.query(text)
+        await this.#commits.send(client, flight)
       } catch (error) {
         if (!sessionLost(error)) return fail(error, error)
         broken(error as Error)
         throw new CommitUnknownResultError({ cause: error })
       }
       this.#counter = tx.version ?? Number(counter.version)
+      this.#rememberWrites(written, removed)
       return result
     })
+  }
+
+  #rememberWrites(written: readonly KvRow[], removed: readonly Buffer[]): void {
+    for (const row of written) this.#remembered.remember(row.key, row)
+    for (const key of removed) this.#remembered.remember(key, undefined)
   }
 
   async purgeExpired(now: number, limit: number): Promise<number> {
@@ -252,6 +312,7 @@ export class PostgresStorage implements Storage {
   }
 
   async close(): Promise<void> {
+    await this.#commits.close()
     if (this.#ownsPool) await this.#pool.end()
   }
 }

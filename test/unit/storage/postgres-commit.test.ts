@@ -67,7 +67,7 @@ describe('PostgreSQL commit settlement', () => {
     ])
     expect(await storageOn(pool).transact(() => [key], writeKey)).toBe(8)
     expect(texts.filter((t) => t === 'ROLLBACK')).toHaveLength(2)
-    expect(texts.at(-1)).toMatch(/UPDATE "kv_meta" SET version = 8 WHERE id = 1;\nCOMMIT$/)
+    expect(texts.at(-1)).toMatch(/UPDATE "kv_meta" SET version = 8::int8 WHERE id = 1;\nCOMMIT$/)
   })
 
   it('runs a one-round-trip group again with reads after a deadlock, and never sends lock_timeout 0', async () => {
@@ -75,7 +75,7 @@ describe('PostgreSQL commit settlement', () => {
     const { pool, texts } = scriptedPool([
       () => begun(),
       () => committed(),
-      (text) => (text.includes("ELSE (version::text || ' counter moved')::bigint") ? serverError('40P01') : new Error('expected a blind commit')),
+      (text) => (text.includes("ELSE (version::text || ' counter moved')::int8") ? serverError('40P01') : new Error('expected a blind commit')),
       () => result(), // ROLLBACK
       () => begun(),
       () => committed(),
