@@ -2,6 +2,7 @@
 import './polyfills.js'
 export { Valkeyrie, type ValkeyrieOptions } from './valkeyrie.js'
 export type { BulkLoadOptions } from './bulk-load.js'
+export type { WatchOptions } from './watch/options.js'
 export { AtomicOperation } from './atomic.js'
 export { KvListIterator } from './list.js'
 export { KvU64 } from './u64.js'

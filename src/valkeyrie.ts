@@ -21,6 +21,9 @@ import { openStorage, validatePathWithOptions, validateStorageOptions, type Stor
 import type { DriverFactory } from './storage/driver.js'
 import { toEntry } from './entry.js'
 import { toVersionstamp } from './versionstamp.js'
+import type { ReadableStream } from 'node:stream/web'
+import { WatchHub } from './watch/hub.js'
+import { watchKeys, type WatchOptions } from './watch/options.js'
 
 /** Options of `Valkeyrie.open`. */
 export interface ValkeyrieOptions extends StorageOptions {
@@ -108,6 +111,7 @@ export class Valkeyrie {
   readonly #clock: () => number
   readonly #queue: CommitQueue
   readonly #sweeper: ExpirySweeper
+  readonly #watches: WatchHub
   /** Opened with `readOnly: true`: writes reject, and expired rows found by reads are left in place. */
   readonly #readOnly: boolean
   /** The close in progress or done, shared by every `close()` call. */
@@ -129,6 +133,15 @@ export class Valkeyrie {
     this.#readOnly = readOnly
     this.#queue = new CommitQueue(storage, clock)
     this.#sweeper = new ExpirySweeper(storage, clock, readOnly ? 0 : sweepInterval, () => this.#queue.forgetFound())
+    this.#watches = new WatchHub({
+      readMany: (keys) => this.#read((s) => s.readMany(keys)),
+      clock,
+      serializer,
+      watchChanges: storage.watchChanges?.bind(storage),
+      onActive: (active) => {
+        this.#queue.onCommitted = active ? (keys) => this.#watches.committed(keys) : undefined
+      },
+    })
   }
 
   /**
@@ -395,6 +408,24 @@ export class Valkeyrie {
     }
   }
 
+  /**
+   * Watches up to 10 keys: a stream of their entries (one slot per key, in order), first as they are now, then
+   * each time the versionstamp of one of them changes, whichever process or client committed it; an entry that
+   * expires comes as null. A slow reader gets the latest state (states are coalesced). `{ raw: true }` may also
+   * emit when nothing changed. Cancel the stream (or break out of `for await`) to stop; `close()` ends every stream.
+   *
+   * @example
+   * for await (const [config, user] of db.watch<[Config, User]>([['config'], ['users', id]])) render(config.value, user.value)
+   */
+  watch<T extends readonly unknown[] = unknown[]>(
+    keys: readonly KvKey[],
+    options?: WatchOptions,
+  ): ReadableStream<{ [K in keyof T]: KvEntryMaybe<T[K]> }> {
+    this.#open()
+    const { encoded, raw } = watchKeys(keys, options)
+    return this.#watches.open([...keys], encoded, raw) as unknown as ReadableStream<{ [K in keyof T]: KvEntryMaybe<T[K]> }>
+  }
+
   /** Stores a value; `expireIn` (ms) makes it expire. */
   async set(key: KvKey, value: unknown, options?: KvSetOptions): Promise<KvCommitResult> {
     const expireIn = expireInOf(options) as number | undefined
@@ -510,6 +541,7 @@ export class Valkeyrie {
     const storage = this.#storage
     if (!storage) return
     this.#storage = undefined
+    this.#watches.endAll()
     await this.#sweeper.stop()
     await this.#queue.drain()
     await finish(storage)

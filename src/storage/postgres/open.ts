@@ -12,6 +12,7 @@ import { getTableConfig } from 'drizzle-orm/pg-core'
 import type { PgKvTables } from './schema.js'
 import { statementsFor } from './sql.js'
 import { PostgresStorage } from './storage.js'
+import { connectFromPool, connectToUrl } from './listen.js'
 
 /** Checks the PostgreSQL options (before any I/O). */
 export function validatePostgresOptions({ schema, poolSize }: { schema?: unknown; poolSize?: unknown }): void {
@@ -73,6 +74,8 @@ export async function openPostgres(options: UrlOptions | PoolOptions): Promise<P
       durability: options.durability,
       busyTimeout: options.busyTimeout,
       shownPath,
+      // watch(): a connection of its own from a URL; on the application's pool, one of its connections.
+      listen: own ? connectToUrl(options.url) : connectFromPool(pool),
     })
   } catch (error) {
     if (own) await pool.end().catch(() => {})

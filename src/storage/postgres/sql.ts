@@ -65,10 +65,17 @@ const settingsStatement = (settings: TransactionSettings): string =>
   `set_config('idle_in_transaction_session_timeout', '${numberLiteral(settings.idleTimeout)}', true), ` +
   `set_config('synchronous_commit', '${settings.synchronousCommit}', true)`
 
+/**
+ * The NOTIFY channel of one database's commits: named after its kv table (a digest, so any schema name fits the
+ * 63-byte limit on identifiers).
+ */
+export const changeChannel = (kv: string): string => `valkeyrie_${createHash('sha256').update(kv).digest('hex').slice(0, 32)}`
+
 /** Every statement of one database's tables. */
 export function statementsFor(tables: PgKvTables) {
   const kv = tableName(tables.kv)
   const meta = tableName(tables.meta)
+  const channel = changeChannel(kv)
   const columns = 'key, value, encoding, version, expires_at'
   const getRow = prepared(`SELECT ${columns} FROM ${kv} WHERE key = $1`)
   const getRows = prepared(`SELECT ${columns} FROM ${kv} WHERE key = ANY($1::bytea[])`)
@@ -111,6 +118,15 @@ export function statementsFor(tables: PgKvTables) {
     }),
     /** Drops the tables and the migrations journal beside them (`journal`, the journal's qualified name). */
     dropTables: (journal: string): string => `DROP TABLE IF EXISTS ${kv}, ${meta}, ${journal}`,
+    /** The channel commits notify, for watch() in other clients. */
+    channel,
+    /** `LISTEN` to the channel. */
+    listen: `LISTEN ${ident(channel)}`,
+    /**
+     * The statement a commit that writes runs before COMMIT: the server delivers the notification to every
+     * listener only if (and once) the transaction commits.
+     */
+    notify: `SELECT pg_notify('${channel}', '')`,
 
     /**
      * The first round trip of a commit: begin, take the write lock (the counter row) and read the counter, then
@@ -133,18 +149,28 @@ export function statementsFor(tables: PgKvTables) {
      * counter if the guess holds, and otherwise fails on a cast of the counter's value (not a constant, so only
      * evaluated then), which skips the writes after it and aborts the transaction (`isStaleGuess`).
      */
-    blindCommit(rows: readonly KvRow[], removed: readonly Buffer[], from: number, to: number, settings: TransactionSettings): string {
+    blindCommit(
+      rows: readonly KvRow[],
+      removed: readonly Buffer[],
+      from: number,
+      to: number,
+      settings: TransactionSettings,
+      notify?: string,
+    ): string {
       return [
         'BEGIN ISOLATION LEVEL READ COMMITTED',
         settingsStatement(settings),
         `UPDATE ${meta} SET version = CASE WHEN version = ${numberLiteral(from)} THEN ${numberLiteral(to)} ` +
           `ELSE (version::text || '${STALE_GUESS}')::bigint END WHERE id = ${META_ID}`,
-        this.commit(rows, removed, undefined),
+        this.commit(rows, removed, undefined, notify),
       ].join(';\n')
     },
 
-    /** The second round trip: the writes (one per key, in final state), the counter, and COMMIT. */
-    commit(rows: readonly KvRow[], removed: readonly Buffer[], version: number | undefined): string {
+    /**
+     * The second round trip: the writes (one per key, in final state), the counter, `notify` (a statement, see
+     * `notify` above) and COMMIT.
+     */
+    commit(rows: readonly KvRow[], removed: readonly Buffer[], version: number | undefined, notify?: string): string {
       const statements: string[] = []
       if (rows.length > 0) {
         const values = rows.map(
@@ -156,6 +182,7 @@ export function statementsFor(tables: PgKvTables) {
       }
       if (removed.length > 0) statements.push(`DELETE FROM ${kv} WHERE key IN (${removed.map(bytesLiteral).join(', ')})`)
       if (version !== undefined) statements.push(`UPDATE ${meta} SET version = ${numberLiteral(version)} WHERE id = ${META_ID}`)
+      if (notify !== undefined) statements.push(notify)
       statements.push('COMMIT')
       return statements.join(';\n')
     },

@@ -14,6 +14,7 @@ import { FORMAT_VERSION, formatProblem } from '../format.js'
 import type { KvRow, RangeQuery, Storage, StoreDescription, WriteTransaction } from '../store.js'
 import { type PgClient, type PgPool, type PgResult, sqlState, withConnection } from './client.js'
 import { isStaleGuess, resultsOf, type PgStatements, toRow, type TransactionSettings } from './sql.js'
+import { type ListenConnection, listenForChanges } from './listen.js'
 
 /** Serialization failure and deadlock: the transaction was rolled back and may simply run again. */
 const RETRYABLE = new Set(['40001', '40P01'])
@@ -29,6 +30,8 @@ export interface PostgresStorageOptions {
   /** How long a commit waits for the write lock, in ms. */
   busyTimeout: number
   shownPath: string
+  /** Opens the connection watch() listens on for other clients' commits (none: only this instance's are seen). */
+  listen?: (() => Promise<ListenConnection>) | undefined
 }
 
 /**
@@ -49,6 +52,7 @@ export class PostgresStorage implements Storage {
   readonly #ownsPool: boolean
   readonly #settings: TransactionSettings
   readonly shownPath: string
+  readonly #listen: (() => Promise<ListenConnection>) | undefined
   /**
    * The counter as this store's last commit left it, while no failure or other writer is known to have come since:
    * the guess a group that reads nothing commits on in one round trip.
@@ -62,6 +66,7 @@ export class PostgresStorage implements Storage {
     const { journal } = options
     this.destroy = options.ownsPool && journal !== undefined ? () => this.#destroy(journal) : undefined
     this.shownPath = options.shownPath
+    this.#listen = options.listen
     this.#settings = {
       synchronousCommit: options.durability === 'full' ? 'on' : 'off',
       // Postgres reads a lock_timeout of 0 as "wait forever"; SQLite's 0 means "do not wait".
@@ -138,7 +143,7 @@ export class PostgresStorage implements Storage {
     if (tx.version === undefined) return { result }
     const { written, removed } = tx.split()
     const to = tx.version
-    const text = this.#sql.blindCommit(written, removed, from, to, this.#settings)
+    const text = this.#sql.blindCommit(written, removed, from, to, this.#settings, this.#notifyFor(written, removed))
     const bumped = await withConnection(this.#pool, async (client, broken) => {
       try {
         await client.query(text)
@@ -188,7 +193,7 @@ export class PostgresStorage implements Storage {
         return fail(error, undefined)
       }
       const { written, removed } = tx.split()
-      const text = this.#sql.commit(written, removed, tx.version)
+      const text = this.#sql.commit(written, removed, tx.version, this.#notifyFor(written, removed))
       try {
         await client.query(text)
       } catch (error) {
@@ -199,6 +204,18 @@ export class PostgresStorage implements Storage {
       this.#counter = tx.version ?? Number(counter.version)
       return result
     })
+  }
+
+  /** The notification a commit sends when it writes anything (none for a commit that writes nothing). */
+  #notifyFor(written: readonly KvRow[], removed: readonly Buffer[]): string | undefined {
+    return written.length > 0 || removed.length > 0 ? this.#sql.notify : undefined
+  }
+
+  /** Other clients' commits, heard on a LISTEN connection held while someone listens (listen.ts). */
+  watchChanges(onChange: () => void): () => void {
+    const listen = this.#listen
+    if (listen === undefined) return () => {}
+    return listenForChanges(listen, this.#sql.listen, this.#sql.channel, onChange)
   }
 
   async purgeExpired(now: number, limit: number): Promise<number> {
