@@ -167,8 +167,8 @@ export function statementsFor(tables: PgKvTables) {
     },
 
     /**
-     * The second round trip: the writes (one per key, in final state), the counter, `notify` (a statement, see
-     * `notify` above) and COMMIT.
+     * The second round trip: the writes (one per key, in final state), `notify` (a statement, see `notify` above),
+     * the counter and COMMIT.
      */
     commit(rows: readonly KvRow[], removed: readonly Buffer[], version: number | undefined, notify?: string): string {
       const statements: string[] = []
@@ -181,8 +181,8 @@ export function statementsFor(tables: PgKvTables) {
         statements.push(`INSERT INTO ${kv} (${columns}) VALUES ${values.join(', ')}${upsertTail}`)
       }
       if (removed.length > 0) statements.push(`DELETE FROM ${kv} WHERE key IN (${removed.map(bytesLiteral).join(', ')})`)
-      if (version !== undefined) statements.push(`UPDATE ${meta} SET version = ${numberLiteral(version)} WHERE id = ${META_ID}`)
       if (notify !== undefined) statements.push(notify)
+      if (version !== undefined) statements.push(`UPDATE ${meta} SET version = ${numberLiteral(version)} WHERE id = ${META_ID}`)
       statements.push('COMMIT')
       return statements.join(';\n')
     },
