@@ -26,6 +26,7 @@ import { countAt, WORKLOADS, workloadNamed, type Workload } from './workloads.js
 import { runPostgresBench } from './postgres/after-sqlite.js'
 import { runPortability } from './portability.js'
 import { runQueueBench } from './queue.js'
+import { runWatchBench } from './watch-after.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const CONTENDER_SCRIPT = join(ROOT, 'bench', 'contender.ts')
@@ -474,3 +475,5 @@ try {
 }
 // The PostgreSQL part (bench/postgres/), with the same scale, runs and workloads.
 if (!process.exitCode) process.exitCode = runPostgresBench(process.argv.slice(2))
+// The watch part (bench/watch.ts), with the same scale and temp folder.
+if (!process.exitCode) process.exitCode = runWatchBench(process.argv.slice(2))

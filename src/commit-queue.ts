@@ -54,6 +54,8 @@ export class CommitQueue {
   #scheduled = false
   /** The group an asynchronous store is writing now. */
   #inFlight: Promise<void> | undefined
+  /** Told the keys each group wrote, once it committed (set while watch streams are open). */
+  onCommitted: ((keys: Buffer[]) => void) | undefined
 
   constructor(storage: Storage, clock: () => number) {
     this.#storage = storage
@@ -185,11 +187,26 @@ export class CommitQueue {
       if (outcome.ok) job.resolve(outcome.result)
       else job.reject(outcome.error)
     }
+    if (this.onCommitted) {
+      this.#announce(jobs.filter((_, i) => {
+        const outcome = outcomes[i] as Outcome
+        return outcome.ok && outcome.result.ok
+      }))
+    }
+  }
+
+  /** Tells `onCommitted` the keys the jobs wrote. */
+  #announce(jobs: readonly Job[]): void {
+    const keys: Buffer[] = []
+    for (const { commit } of jobs) for (const mutation of commit.mutations) keys.push(mutation.key)
+    if (keys.length > 0) this.onCommitted?.(keys)
   }
 
   #fail(jobs: readonly Job[], error: unknown): void {
     // The storage tells an uncertain outcome apart; every other failure applied nothing.
     const failure = error instanceof CommitUnknownResultError ? error : new StorageError('commit', { cause: error })
     for (const job of jobs) job.reject(failure)
+    // Perhaps committed: the keys are re-read.
+    if (this.onCommitted && failure instanceof CommitUnknownResultError) this.#announce(jobs)
   }
 }

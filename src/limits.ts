@@ -97,3 +97,15 @@ export const QUEUE_POLL_MIN_MS = 10
 export const QUEUE_POLL_MAX_MS = 1000
 /** The longest safety poll interval when the store reports other processes' commits (`watchChanges`). */
 export const QUEUE_POLL_WATCHED_MAX_MS = 5000
+/** Most keys one `watch` follows (Deno KV's limit). */
+export const MAX_WATCH_KEYS = 10
+/** SQLite watch: the first (and fastest) interval between two looks at `PRAGMA data_version`, in ms. */
+export const WATCH_POLL_MIN_MS = 1
+/** SQLite watch: how much the interval grows after each look that found no change. */
+export const WATCH_POLL_BACKOFF = 1.5
+/** SQLite watch: the longest interval between two looks, in ms (the latency of the first change after a quiet spell). */
+export const WATCH_POLL_MAX_MS = 100
+/** Watch: the first wait before a failed re-read (or a lost PostgreSQL LISTEN connection) is tried again, in ms. */
+export const WATCH_RETRY_MIN_MS = 100
+/** Watch: the longest such wait, in ms (each failure doubles it up to this). */
+export const WATCH_RETRY_MAX_MS = 5000

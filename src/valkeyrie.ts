@@ -25,6 +25,9 @@ import { checkEnqueue, type CheckedEnqueue, encodeMessage, type KvEnqueueOptions
 import { type ListenQueueOptions, QueueListener } from './queue/listener.js'
 import { deadLetterCommit } from './queue/dead-letter.js'
 import { decodeValue } from './value.js'
+import type { ReadableStream } from 'node:stream/web'
+import { WatchHub } from './watch/hub.js'
+import { watchKeys, type WatchOptions } from './watch/options.js'
 
 /** Options of `Valkeyrie.open`. */
 export interface ValkeyrieOptions extends StorageOptions {
@@ -112,6 +115,7 @@ export class Valkeyrie {
   readonly #clock: () => number
   readonly #queue: CommitQueue
   readonly #sweeper: ExpirySweeper
+  readonly #watches: WatchHub
   /** Opened with `readOnly: true`: writes reject, and expired rows found by reads are left in place. */
   readonly #readOnly: boolean
   /** The close in progress or done, shared by every `close()` call. */
@@ -135,6 +139,15 @@ export class Valkeyrie {
     this.#readOnly = readOnly
     this.#queue = new CommitQueue(storage, clock)
     this.#sweeper = new ExpirySweeper(storage, clock, readOnly ? 0 : sweepInterval, () => this.#queue.forgetFound())
+    this.#watches = new WatchHub({
+      readMany: (keys) => this.#read((s) => s.readMany(keys)),
+      clock,
+      serializer,
+      watchChanges: storage.watchChanges?.bind(storage),
+      onActive: (active) => {
+        this.#queue.onCommitted = active ? (keys) => this.#watches.committed(keys) : undefined
+      },
+    })
   }
 
   /**
@@ -401,6 +414,24 @@ export class Valkeyrie {
     }
   }
 
+  /**
+   * Watches up to 10 keys: a stream of their entries (one slot per key, in order), first as they are now, then
+   * each time the versionstamp of one of them changes, whichever process or client committed it; an entry that
+   * expires comes as null. A slow reader gets the latest state (states are coalesced). `{ raw: true }` may also
+   * emit when nothing changed. Cancel the stream (or break out of `for await`) to stop; `close()` ends every stream.
+   *
+   * @example
+   * for await (const [config, user] of db.watch<[Config, User]>([['config'], ['users', id]])) render(config.value, user.value)
+   */
+  watch<T extends readonly unknown[] = unknown[]>(
+    keys: readonly KvKey[],
+    options?: WatchOptions,
+  ): ReadableStream<{ [K in keyof T]: KvEntryMaybe<T[K]> }> {
+    this.#open()
+    const { encoded, raw } = watchKeys(keys, options)
+    return this.#watches.open([...keys], encoded, raw) as unknown as ReadableStream<{ [K in keyof T]: KvEntryMaybe<T[K]> }>
+  }
+
   /** Stores a value; `expireIn` (ms) makes it expire. */
   async set(key: KvKey, value: unknown, options?: KvSetOptions): Promise<KvCommitResult> {
     const expireIn = expireInOf(options) as number | undefined
@@ -596,6 +627,7 @@ export class Valkeyrie {
     if (!storage) return
     this.#storage = undefined
     await this.#listener?.stop()
+    this.#watches.endAll()
     await this.#sweeper.stop()
     await this.#queue.drain()
     await finish(storage)

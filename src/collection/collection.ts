@@ -20,6 +20,9 @@ import type {
   KvSetOptions,
 } from '../types.js'
 import type { Valkeyrie } from '../valkeyrie.js'
+import type { ReadableStream } from 'node:stream/web'
+import { mapStream } from '../watch/map-stream.js'
+import type { WatchOptions } from '../watch/options.js'
 import {
   storedIndexValue,
   toIndexes,
@@ -222,6 +225,28 @@ export class Collection<
     const parts = ids.map((id) => layout.idPartsOf(id))
     const entries = await db.getMany(parts.map((p) => layout.recordKey(p)))
     return Promise.all(entries.map((entry, i) => this.#entryMaybe(parts[i] as KvKeyPart[], entry)))
+  }
+
+  /**
+   * Watches one record: a stream of its entry, first as it is, then each time it changes (see `db.watch`).
+   *
+   * @example
+   * for await (const user of users.watch('ada')) console.log(user.value?.name)
+   */
+  watch(id: TId, options?: WatchOptions): ReadableStream<CollectionEntryMaybe<SchemaOutput<TSchema>, TId>> {
+    const { db, layout } = this.#core
+    const parts = layout.idPartsOf(id)
+    const stream = db.watch([layout.recordKey(parts)], options)
+    return mapStream(stream, ([entry]) => this.#entryMaybe(parts, entry as KvEntryMaybe))
+  }
+
+  /** Watches up to 10 records: a stream of their entries, in the order asked (see `db.watch`). */
+  watchMany(ids: readonly TId[], options?: WatchOptions): ReadableStream<CollectionEntryMaybe<SchemaOutput<TSchema>, TId>[]> {
+    const { db, layout } = this.#core
+    if (!Array.isArray(ids)) throw new TypeError(`watchMany takes an array of ids: received ${describeValue(ids)}`)
+    const parts = ids.map((id) => layout.idPartsOf(id))
+    const stream = db.watch(parts.map((p) => layout.recordKey(p)), options)
+    return mapStream(stream, (entries) => Promise.all(entries.map((entry, i) => this.#entryMaybe(parts[i] as KvKeyPart[], entry))))
   }
 
   /**

@@ -14,6 +14,7 @@ import type { PgKvTables } from './schema.js'
 import { statementsFor } from './sql.js'
 import { pipelinedChannel } from './flights.js'
 import { PostgresStorage, transactionSettings } from './storage.js'
+import { connectFromPool, connectToUrl } from './listen.js'
 
 /** Checks the PostgreSQL options (before any I/O). */
 export function validatePostgresOptions({ schema, poolSize }: { schema?: unknown; poolSize?: unknown }): void {
@@ -79,6 +80,8 @@ export async function openPostgres(options: UrlOptions | PoolOptions): Promise<P
       durability: options.durability,
       busyTimeout: options.busyTimeout,
       shownPath,
+      // watch(): a connection of its own from a URL; on the application's pool, one of its connections.
+      listen: own ? connectToUrl(options.url) : connectFromPool(pool),
     })
   } catch (error) {
     if (own) await pool.end().catch(() => {})

@@ -100,11 +100,18 @@ export function literal(value: unknown): string {
   throw new TypeError(`no SQL literal for a ${typeof value}`)
 }
 
+/**
+ * The NOTIFY channel of one database's commits: named after its kv table (a digest, so any schema name fits the
+ * 63-byte limit on identifiers).
+ */
+export const changeChannel = (kv: string): string => `valkeyrie_${createHash('sha256').update(kv).digest('hex').slice(0, 32)}`
+
 /** Every statement of one database's tables. */
 export function statementsFor(tables: PgKvTables) {
   const kv = tableName(tables.kv)
   const meta = tableName(tables.meta)
   const queue = tableName(tables.queue)
+  const channel = changeChannel(kv)
   const columns = 'key, value, encoding, version, expires_at'
   const getRow = prepared(`SELECT ${columns} FROM ${kv} WHERE key = $1`)
   const getRows = prepared(`SELECT ${columns} FROM ${kv} WHERE key = ANY($1::bytea[])`)
@@ -186,6 +193,15 @@ export function statementsFor(tables: PgKvTables) {
         messages.map((m) => scheduleToText(m.backoffSchedule)),
       ],
     }),
+    /** The channel commits notify, for watch() in other clients. */
+    channel,
+    /** `LISTEN` to the channel. */
+    listen: `LISTEN ${ident(channel)}`,
+    /**
+     * The statement a commit that writes runs before COMMIT: the server delivers the notification to every
+     * listener only if (and once) the transaction commits.
+     */
+    notify: `SELECT pg_notify('${channel}', '')`,
 
     /**
      * The first flight of a commit: begin, take the write lock (the counter row) and read the counter, then read

@@ -17,6 +17,7 @@ import { type PgClient, type PgPool, type PgResult, sqlState, withConnection } f
 import { type CommitChannel, textChannel } from './flights.js'
 import { RememberedRows } from './remembered-rows.js'
 import { type CommitStatement, isStaleGuess, type PgStatements, toRow, type TransactionSettings } from './sql.js'
+import { type ListenConnection, listenForChanges } from './listen.js'
 
 const NO_STATEMENTS: readonly CommitStatement[] = []
 
@@ -38,6 +39,8 @@ export interface PostgresStorageOptions {
   shownPath: string
   /** The queue in the queue table (queue.ts). */
   queue?: QueueStore | undefined
+  /** Opens the connection watch() listens on for other clients' commits (none: only this instance's are seen). */
+  listen?: (() => Promise<ListenConnection>) | undefined
 }
 
 /**
@@ -71,6 +74,7 @@ export class PostgresStorage implements Storage {
   readonly #ownsPool: boolean
   readonly #settings: TransactionSettings
   readonly shownPath: string
+  readonly #listen: (() => Promise<ListenConnection>) | undefined
   /**
    * The counter as this store's last commit left it, while no failure or other writer is known to have come since:
    * the guess a group that reads nothing commits on in one round trip.
@@ -90,6 +94,7 @@ export class PostgresStorage implements Storage {
     const { journal } = options
     this.destroy = options.ownsPool && journal !== undefined ? () => this.#destroy(journal) : undefined
     this.shownPath = options.shownPath
+    this.#listen = options.listen
     this.#settings = transactionSettings(options.durability, options.busyTimeout)
     this.#commits = options.commits ?? textChannel(this.#pool)
     this.#perTransaction = this.#commits.settingsPerTransaction ? this.#settings : undefined
@@ -97,10 +102,13 @@ export class PostgresStorage implements Storage {
 
   /**
    * Statements other features add to a group's transaction, after its writes and before COMMIT, in every flight
-   * shape: the queue messages the group enqueues.
+   * shape: the queue messages the group enqueues, then the notification of a group that writes anything (rows or
+   * messages), which the server delivers to the other clients' watch() and queue listeners only once it commits.
    */
-  extraStatements(tx: BufferedTransaction): readonly CommitStatement[] {
-    return tx.messages.length === 0 ? NO_STATEMENTS : [this.#sql.enqueue(tx.messages)]
+  extraStatements(tx: BufferedTransaction, writesRows: boolean): readonly CommitStatement[] {
+    const { messages } = tx
+    if (messages.length > 0) return [this.#sql.enqueue(messages), this.#sql.notify]
+    return writesRows ? [this.#sql.notify] : NO_STATEMENTS
   }
 
   /** The pool, for the driver face. */
@@ -180,7 +188,7 @@ export class PostgresStorage implements Storage {
     if (tx.version === undefined) return read.length === 0 ? { result } : undefined
     const { written, removed } = tx.split()
     const to = tx.version
-    const extras = this.extraStatements(tx)
+    const extras = this.extraStatements(tx, written.length > 0 || removed.length > 0)
     const flight =
       read.length === 0
         ? this.#sql.blindCommit(written, removed, from, to, this.#perTransaction, extras)
@@ -248,7 +256,7 @@ export class PostgresStorage implements Storage {
         return fail(error, undefined)
       }
       const { written, removed } = tx.split()
-      const flight = this.#sql.commit(written, removed, tx.version, this.extraStatements(tx))
+      const flight = this.#sql.commit(written, removed, tx.version, this.extraStatements(tx, written.length > 0 || removed.length > 0))
       try {
         await this.#commits.send(client, flight)
       } catch (error) {
@@ -265,6 +273,13 @@ export class PostgresStorage implements Storage {
   #rememberWrites(written: readonly KvRow[], removed: readonly Buffer[]): void {
     for (const row of written) this.#remembered.remember(row.key, row)
     for (const key of removed) this.#remembered.remember(key, undefined)
+  }
+
+  /** Other clients' commits, heard on a LISTEN connection held while someone listens (listen.ts). */
+  watchChanges(onChange: () => void): () => void {
+    const listen = this.#listen
+    if (listen === undefined) return () => {}
+    return listenForChanges(listen, this.#sql.listen, this.#sql.channel, onChange)
   }
 
   async purgeExpired(now: number, limit: number): Promise<number> {

@@ -20,6 +20,7 @@ import { FORMAT_VERSION, formatProblem } from '../format.js'
 import { openDatabase, type OpenedDatabase, type OpenFileOptions } from './database.js'
 import { prepareDataVersion, prepareSingleSet, type KvQueries } from './queries.js'
 import { cacheId, ReadCache } from './read-cache.js'
+import { pollDataVersion } from './change-poll.js'
 import { createKvTables, DEFAULT_TABLE_NAMES } from './schema.js'
 import { holdGate, type WriteGate } from './write-gate.js'
 
@@ -235,6 +236,16 @@ export class SqliteStorage implements Storage, KvDriver {
     }
     if (cache !== undefined && cache.size > 0) cache.refresh(cacheId(row.key), { ...row, version })
     return version
+  }
+
+  /**
+   * Commits of other connections to the file (other processes, other opens in this one), by polling the
+   * connection's `PRAGMA data_version`, which moves for every commit but its own. None in memory.
+   */
+  watchChanges(onChange: () => void): () => void {
+    const { client } = this.#opened
+    if (client.memory) return () => {}
+    return pollDataVersion(prepareDataVersion(client), onChange)
   }
 
   purgeExpired(now: number, limit: number): number | Promise<number> {
