@@ -213,43 +213,27 @@ export function statementsFor(tables: PgKvTables) {
     },
 
     /**
-     * A commit group that reads nothing (sets and deletes alone), in one flight, on the guess that the counter is
-     * still `from` (this store wrote last): the UPDATE of the counter row takes the write lock, then sets the new
-     * counter if the guess holds, and otherwise fails on a cast of the counter's value (not a constant, so only
-     * evaluated then), which skips the writes after it and aborts the transaction (`isStaleGuess`).
+     * A commit group in one flight, on the guess that the counter is still `from` (this store wrote last): the UPDATE
+     * of the counter row takes the write lock, then sets the new counter if the guess holds, and otherwise fails on a
+     * cast of the counter's value (not a constant, so only evaluated then), which skips the writes after it and
+     * aborts the transaction (`isStaleGuess`). A group that read rows it guessed (remembered-rows.ts) passes them as
+     * `guessed`: after the lock, each key must still have its guessed version (null: absent), or the flight fails
+     * the same way before any write. A group of sets and deletes alone passes none.
      */
-    blindCommit(
+    oneFlightCommit(
+      guessed: { keys: readonly Buffer[]; versions: readonly (number | null)[] },
       rows: readonly KvRow[],
       removed: readonly Buffer[],
-      from: number,
-      to: number,
+      range: { from: number; to: number },
       settings: TransactionSettings | undefined,
       extras: readonly CommitStatement[] = [],
     ): PgQuery[] {
-      return [...opening(settings), guardedBump([from, to]), ...this.commit(rows, removed, undefined, extras)]
-    },
-
-    /**
-     * A commit group that read rows it guessed (remembered-rows.ts), in one flight: `blindCommit` with a check,
-     * after the lock, that each of `keys` still has its guessed version (null: absent), failing as a stale guess
-     * before any write otherwise.
-     */
-    guessedCommit(
-      keys: readonly Buffer[],
-      versions: readonly (number | null)[],
-      rows: readonly KvRow[],
-      removed: readonly Buffer[],
-      from: number,
-      to: number,
-      settings: TransactionSettings | undefined,
-      extras: readonly CommitStatement[] = [],
-    ): PgQuery[] {
-      return [
-        ...opening(settings),
-        guardedBump([from, to]),
-        keys.length === 1 ? validateOne([keys[0], versions[0]]) : validateGuess([keys, versions]),
-        ...this.commit(rows, removed, undefined, extras),
-      ]
+      const { keys, versions } = guessed
+      const statements = [...opening(settings), guardedBump([range.from, range.to])]
+      if (keys.length === 1) statements.push(validateOne([keys[0], versions[0]]))
+      else if (keys.length > 1) statements.push(validateGuess([keys, versions]))
+      statements.push(...this.commit(rows, removed, undefined, extras))
+      return statements
     },
 
     /**

@@ -189,19 +189,11 @@ export class PostgresStorage implements Storage {
     const { written, removed } = tx.split()
     const to = tx.version
     const extras = this.extraStatements(tx, written.length > 0 || removed.length > 0)
-    const flight =
-      read.length === 0
-        ? this.#sql.blindCommit(written, removed, from, to, this.#perTransaction, extras)
-        : this.#sql.guessedCommit(
-            read.map((id) => Buffer.from(id, 'latin1')),
-            read.map((id) => guess!.guessed.get(id) ?? null),
-            written,
-            removed,
-            from,
-            to,
-            this.#perTransaction,
-            extras,
-          )
+    const guessed = {
+      keys: read.map((id) => Buffer.from(id, 'latin1')),
+      versions: read.map((id) => guess!.guessed.get(id) ?? null),
+    }
+    const flight = this.#sql.oneFlightCommit(guessed, written, removed, { from, to }, this.#perTransaction, extras)
     const bumped = await withConnection(this.#commits.pool, async (client, broken) => {
       try {
         await this.#commits.send(client, flight)
