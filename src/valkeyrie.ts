@@ -625,9 +625,10 @@ export class Valkeyrie {
   async #close(finish: (storage: Storage) => MaybePromise<void> = (s) => s.close()): Promise<void> {
     const storage = this.#storage
     if (!storage) return
-    this.#storage = undefined
-    await this.#listener?.stop()
     this.#watches.endAll()
+    // Before the store closes to calls: the queue handlers still running may write (and their messages are acked).
+    await this.#listener?.stop()
+    this.#storage = undefined
     await this.#sweeper.stop()
     await this.#queue.drain()
     await finish(storage)

@@ -121,6 +121,13 @@ export class QueueListener {
           const limit = Math.min(free, QUEUE_CLAIM_BATCH)
           const now = this.#deps.clock()
           const claimed = await this.#deps.queue.claim(now, limit, this.#token, now + QUEUE_LEASE_MS)
+          if (this.#stopped) {
+            // Stopped while claiming: the messages go back to the queue, ready now, without a delivery.
+            for (const message of claimed) {
+              await this.#deps.queue.retry(message.id, this.#token, this.#deps.clock(), message.backoffSchedule)
+            }
+            return
+          }
           if (claimed.length > 0) claimedAny = true
           for (const message of claimed) this.#start(message)
           if (claimed.length < limit) break
@@ -168,6 +175,8 @@ export class QueueListener {
         if (!this.#handedBack.has(message)) await this.#fail(message)
         return
       }
+      // A message handed back at close, whose handler ended after all, is the queue's again: no ack.
+      if (this.#handedBack.has(message)) return
       this.#acks.push(message.id)
       this.#scheduleAck()
     })()

@@ -160,6 +160,37 @@ describeBackends('queue', (backend) => {
     expect(got).toEqual(['waiting'])
   })
 
+  it('close() lets a running handler write to the database, and acknowledges its message', async () => {
+    const place = backend.create()
+    const db = await place.openOwn()
+    const errors: unknown[] = []
+    let started!: () => void
+    const running = new Promise<void>((resolve) => (started = resolve))
+    const ended = db.listenQueue(
+      async (job) => {
+        started()
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        await db.set(['done', job as string], true)
+      },
+      { onError: (error) => errors.push(error) },
+    )
+    await db.enqueue('job', { backoffSchedule: [], keysIfUndelivered: [['dead', 'job']] })
+    await running
+    await db.close()
+    await ended
+    expect(errors).toEqual([])
+    if (!backend.persistent) return
+    const again = await place.open()
+    expect((await again.get(['done', 'job'])).value).toBe(true)
+    expect((await again.get(['dead', 'job'])).value).toBeNull()
+    const got: unknown[] = []
+    void again.listenQueue((v) => {
+      got.push(v)
+    })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(got).toEqual([])
+  })
+
   it('delivers after a restart what was enqueued before it', async () => {
     if (!backend.persistent) return
     const place = backend.create()
