@@ -113,6 +113,49 @@ describe.skipIf(postgres.unavailable !== undefined)('a PostgreSQL database from 
   })
 })
 
+describe.skipIf(postgres.unavailable !== undefined)('the LISTEN connection of watch() and queue listeners', () => {
+  it('is one per database, shared by every stream and the queue listener, and closed when the last one stops', async () => {
+    const tag = `valkeyrie_listen_${process.pid}_${Date.now()}`
+    const url = new URL(postgresUrl())
+    url.searchParams.set('application_name', tag)
+    const name = schema()
+    const db = await track(Valkeyrie.open(url.href, { schema: name }))
+    const listening = async (): Promise<number> => {
+      const { rows } = await postgresAdmin().query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'",
+        [tag],
+      )
+      return rows[0].n as number
+    }
+    const settled = async (n: number): Promise<void> => {
+      for (let i = 0; i < 200 && (await listening()) !== n; i++) await new Promise((resolve) => setTimeout(resolve, 25))
+      expect(await listening()).toBe(n)
+    }
+    const first = db.watch([['a']])
+    const second = db.watch([['b']])
+    const got: unknown[] = []
+    const queue = db.listenQueue((message) => {
+      got.push(message)
+    })
+    await settled(1)
+    // Another client's enqueue and write reach this database through that one connection.
+    const other = await track(Valkeyrie.open(url.href, { schema: name }))
+    const reader = first.getReader()
+    expect((await reader.read()).value?.[0]?.value).toBeNull()
+    await other.set(['a'], 'seen')
+    expect((await reader.read()).value?.[0]?.value).toBe('seen')
+    await other.enqueue('job')
+    for (let i = 0; i < 200 && got.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25))
+    expect(got).toEqual(['job'])
+    await reader.cancel()
+    await second.cancel()
+    await settled(1)
+    await db.close()
+    await queue
+    await settled(0)
+  })
+})
+
 describe.skipIf(postgres.unavailable !== undefined)('plain sets in one round trip, on a guess of the counter', () => {
   it('keeps every set, with distinct versionstamps in commit order, when two instances interleave', async () => {
     const name = schema()

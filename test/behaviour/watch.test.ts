@@ -72,8 +72,9 @@ describeBackends('watch', (backend) => {
     expect(values(await watch.next())).toEqual([null])
     for (let i = 1; i <= 100; i++) await db.set(['n'], i)
     const seen = await watch.until((state) => state[0].value === 100)
-    // At most the state of a re-read that was under way, then the latest one.
-    expect(seen.length).toBeLessThanOrEqual(2)
+    // At most the state waiting for the reader, the state of a re-read under way when the last commit came (on a
+    // busy machine the reader may take the first before the second lands), then the latest one: not 100.
+    expect(seen.length).toBeLessThanOrEqual(3)
     await watch.nothingFor(100)
     await watch.cancel()
   })

@@ -75,6 +75,9 @@ export class PostgresStorage implements Storage {
   readonly #settings: TransactionSettings
   readonly shownPath: string
   readonly #listen: (() => Promise<ListenConnection>) | undefined
+  /** The callers of `watchChanges` now, and how to stop their shared LISTEN connection. */
+  readonly #changeSubscribers = new Set<() => void>()
+  #stopListening: (() => void) | undefined
   /**
    * The counter as this store's last commit left it, while no failure or other writer is known to have come since:
    * the guess a group that reads nothing commits on in one round trip.
@@ -267,11 +270,27 @@ export class PostgresStorage implements Storage {
     for (const key of removed) this.#remembered.remember(key, undefined)
   }
 
-  /** Other clients' commits, heard on a LISTEN connection held while someone listens (listen.ts). */
+  /**
+   * Other clients' commits, heard on one LISTEN connection (listen.ts) shared by every caller (watch streams, a
+   * queue listener) and held while at least one listens.
+   */
   watchChanges(onChange: () => void): () => void {
     const listen = this.#listen
     if (listen === undefined) return () => {}
-    return listenForChanges(listen, this.#sql.listen, this.#sql.channel, onChange)
+    // A wrapper of its own: the same function given twice is two subscriptions.
+    const subscription = (): void => onChange()
+    const subscribers = this.#changeSubscribers
+    subscribers.add(subscription)
+    if (subscribers.size === 1) {
+      this.#stopListening = listenForChanges(listen, this.#sql.listen, this.#sql.channel, () => {
+        for (const subscriber of [...subscribers]) subscriber()
+      })
+    }
+    return () => {
+      if (!subscribers.delete(subscription) || subscribers.size > 0) return
+      this.#stopListening?.()
+      this.#stopListening = undefined
+    }
   }
 
   async purgeExpired(now: number, limit: number): Promise<number> {
