@@ -74,7 +74,8 @@ const scenarios = {
     raw.exec('BEGIN')
     raw.prepare('SELECT count(*) FROM kv').get()
     print({ op: 'reading', ok: true })
-    await new Promise(() => setInterval(() => {}, 1000))
+    // The interval keeps the connection referenced: collected, it would close and end the read transaction.
+    await new Promise(() => setInterval(() => raw.inTransaction || process.exit(3), 1000))
   },
   /** Commits, then closes (a checkpoint of the WAL into the file); exits normally. */
   async close() {
