@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest'
 import { KvU64 } from '../../src/index.js'
 import { openTestDb, tempDbPath } from '../support/open-test-db.js'
-import { runWorker, startWorker } from '../support/processes.js'
+import Database from 'better-sqlite3'
+import { runWorker, runWorkerSync, startWorker } from '../support/processes.js'
 
 /** Reads a key a few times, so it is surely in the cache. */
 async function readHot(db: Awaited<ReturnType<typeof openTestDb>>, key: string[]) {
@@ -55,6 +56,26 @@ describe('the read cache', () => {
     expect(await done, writer.stderr()).toMatchObject({ code: 0 })
     expect((await db.get(['n'])).value).toBe(300)
     expect(reads).toBeGreaterThan(0)
+  })
+
+  it('sees a commit another process made while this turn of the event loop waited, after a WAL restart too', async () => {
+    const path = tempDbPath()
+    const db = await openTestDb(path)
+    await db.set(['k'], 'first')
+    expect((await readHot(db, ['k'])).value).toBe('first')
+    // Another connection empties the WAL: the next commit restarts it from its first frame.
+    const other = new Database(path)
+    expect(other.pragma('wal_checkpoint(TRUNCATE)')).toEqual([{ busy: 0, log: 0, checkpointed: 0 }])
+    other.close()
+    expect((await readHot(db, ['k'])).value).toBe('first')
+    // No await between the other process's commit and the read: nothing but the read itself can notice it.
+    const reads: Promise<unknown>[] = []
+    for (const value of ['second', 'third']) {
+      const run = runWorkerSync(['write', path, JSON.stringify([[['k'], value]])])
+      expect(run, run.stderr).toMatchObject({ code: 0 })
+      reads.push(db.get(['k']).then((entry) => entry.value))
+    }
+    expect(await Promise.all(reads)).toEqual(['second', 'third'])
   })
 
   it('sees what another connection of this process commits', async () => {

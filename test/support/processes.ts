@@ -1,5 +1,5 @@
 /** Runs test/support/worker.ts (or another worker script of test/support) in real child processes. */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
@@ -51,4 +51,11 @@ export async function runWorker(args: string[], timeoutMs = 60_000, script = WOR
   const { code, signal } = await worker.exited.finally(() => clearTimeout(timer))
   if (signal === 'SIGKILL') throw new Error(`worker ${args.join(' ')} did not exit within ${timeoutMs} ms`)
   return { code, stdout: worker.stdout(), stderr: worker.stderr() }
+}
+
+/** Runs a worker to completion without returning to the event loop meanwhile (the caller's turn waits for it). */
+export function runWorkerSync(args: string[], timeoutMs = 60_000, script = WORKER): WorkerRun {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', timeout: timeoutMs })
+  if (run.error) throw run.error
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr }
 }

@@ -20,6 +20,7 @@ import { FORMAT_VERSION, formatProblem } from '../format.js'
 import { openDatabase, type OpenedDatabase, type OpenFileOptions } from './database.js'
 import { prepareDataVersion, prepareSingleSet, type KvQueries } from './queries.js'
 import { cacheId, ReadCache } from './read-cache.js'
+import { changeCounter, type ChangeCounter } from './wal-index.js'
 import { pollDataVersion } from './change-poll.js'
 import { createKvTables, DEFAULT_TABLE_NAMES } from './schema.js'
 import { holdGate, type WriteGate } from './write-gate.js'
@@ -46,6 +47,8 @@ export class SqliteStorage implements Storage, KvDriver {
   readonly #releaseGate: () => void
   /** Rows read or written lately, for point reads (read-cache.ts); only on a connection Valkeyrie owns. */
   readonly #cache: ReadCache | undefined
+  /** The cache's change counter (wal-index.ts), which may hold a descriptor of the `-shm` file. */
+  readonly #changes: ChangeCounter | undefined
   /** A plain set in one statement (queries.ts `prepareSingleSet`); only on a writable connection Valkeyrie owns. */
   readonly #setOne: ((row: Omit<KvRow, 'version'>) => number) | undefined
   /** The queue in the file's queue table (none on a read-only connection). */
@@ -60,7 +63,8 @@ export class SqliteStorage implements Storage, KvDriver {
     this.#gate = held?.gate
     this.#releaseGate = held?.release ?? (() => {})
     const owned = opened.ownsClient
-    const cache = owned ? new ReadCache(prepareDataVersion(client)) : undefined
+    this.#changes = owned ? changeCounter(client, prepareDataVersion(client)) : undefined
+    const cache = this.#changes && new ReadCache(this.#changes.read)
     this.#cache = cache
     this.#setOne = owned && !opened.readOnly ? prepareSingleSet(client, createKvTables(DEFAULT_TABLE_NAMES)) : undefined
     // A deferred transaction: all reads see one snapshot.
@@ -263,6 +267,7 @@ export class SqliteStorage implements Storage, KvDriver {
   close(): void {
     const { client, ownsClient } = this.#opened
     this.#releaseGate()
+    this.#changes?.close()
     if (ownsClient && client.open) client.close()
   }
 
