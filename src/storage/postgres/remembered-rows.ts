@@ -1,7 +1,7 @@
 /**
  * Rows a PostgreSQL store saw last (read, or written by its own commits), for a commit that reads to run on them
  * as a guess in one flight instead of two: the flight checks, after taking the write lock, that every row the
- * commit read still has the version it was guessed with (`validateGuess` in sql.ts), and otherwise aborts before
+ * commit read still has the version it was guessed with (`oneFlightCommit` in sql.ts), and otherwise aborts before
  * writing anything, so a stale guess only costs the usual two flights after it. Bounded: the most recent
  * PG_REMEMBERED_ROWS keys, rows of at most PG_REMEMBERED_VALUE_BYTES only.
  */

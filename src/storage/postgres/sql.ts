@@ -126,29 +126,38 @@ export function statementsFor(tables: PgKvTables) {
     ' ON CONFLICT (key) DO UPDATE SET value = excluded.value, encoding = excluded.encoding, ' +
     'version = excluded.version, expires_at = excluded.expires_at'
   const lockCounter = prepared(`SELECT version FROM ${meta} WHERE id = ${META_ID} FOR UPDATE`)
-  const guardedBump = prepared(
-    `UPDATE ${meta} SET version = CASE WHEN version = $1::int8 THEN $2::int8 ` +
-      `ELSE (version::text || '${STALE_GUESS}')::int8 END WHERE id = ${META_ID}`,
-  )
+  // Appended to the statement that advances the counter: the server delivers it to every listener once, on commit.
+  const notifying = ` RETURNING pg_notify('${channel}', '')`
+  // What a one-flight commit's guess needs besides the counter: the rows it read ($3 keys, $4 versions; NULL: absent)
+  // still have the versions guessed.
+  const rowsHold = {
+    none: '',
+    one: ` AND (SELECT version FROM ${kv} WHERE key = $3) IS NOT DISTINCT FROM $4::int8`,
+    many:
+      ` AND NOT EXISTS (SELECT FROM unnest($3::bytea[], $4::int8[]) AS g(key, version) LEFT JOIN ${kv} k ` +
+      'ON k.key = g.key WHERE k.version IS DISTINCT FROM g.version)',
+  }
+  const guardedBumps = new Map<string, (values: unknown[]) => PgQuery>()
+  const guardedBump = (reads: keyof typeof rowsHold, notify: boolean): ((values: unknown[]) => PgQuery) => {
+    const id = `${reads} ${notify}`
+    let statement = guardedBumps.get(id)
+    if (statement === undefined) {
+      statement = prepared(
+        `UPDATE ${meta} SET version = CASE WHEN version = $1::int8${rowsHold[reads]} THEN $2::int8 ` +
+          `ELSE (version::text || '${STALE_GUESS}')::int8 END WHERE id = ${META_ID}${notify ? notifying : ''}`,
+      )
+      guardedBumps.set(id, statement)
+    }
+    return statement
+  }
   const upsertMany = prepared(
     `INSERT INTO ${kv} (${columns}) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::int2[], $4::int8[], $5::int8[])${upsertTail}`,
   )
   const upsertOne = prepared(`INSERT INTO ${kv} (${columns}) VALUES ($1, $2, $3::int2, $4::int8, $5::int8)${upsertTail}`)
   const removeOne = prepared(`DELETE FROM ${kv} WHERE key = $1`)
   const removeMany = prepared(`DELETE FROM ${kv} WHERE key = ANY($1::bytea[])`)
-  const validateGuess = prepared(
-    // Fails (as a stale guess) unless every key still has the version guessed (NULL: absent); the cast only runs then.
-    `SELECT CASE WHEN count(*) = 0 THEN 0 ELSE (count(*)::text || '${STALE_GUESS}')::int8 END ` +
-      `FROM unnest($1::bytea[], $2::int8[]) AS g(key, version) LEFT JOIN ${kv} k ON k.key = g.key ` +
-      'WHERE k.version IS DISTINCT FROM g.version',
-  )
-  const validateOne = prepared(
-    // The failing cast is of the row's version (a subquery, never folded into a constant by the planner).
-    `SELECT CASE WHEN r.version IS NOT DISTINCT FROM $2::int8 THEN 0 ` +
-      `ELSE (coalesce(r.version::text, 'none') || '${STALE_GUESS}')::int8 END ` +
-      `FROM (SELECT (SELECT version FROM ${kv} WHERE key = $1) AS version) r`,
-  )
   const setCounter = prepared(`UPDATE ${meta} SET version = $1::int8 WHERE id = ${META_ID}`)
+  const setCounterNotifying = prepared(`UPDATE ${meta} SET version = $1::int8 WHERE id = ${META_ID}${notifying}`)
   return {
     getRow: (key: Buffer) => getRow([key]),
     getRows: (keys: readonly Buffer[]) => getRows([keys]),
@@ -197,11 +206,6 @@ export function statementsFor(tables: PgKvTables) {
     channel,
     /** `LISTEN` to the channel. */
     listen: `LISTEN ${ident(channel)}`,
-    /**
-     * The statement a commit that writes runs before COMMIT: the server delivers the notification to every
-     * listener only if (and once) the transaction commits.
-     */
-    notify: `SELECT pg_notify('${channel}', '')`,
 
     /**
      * The first flight of a commit: begin, take the write lock (the counter row) and read the counter, then read
@@ -217,8 +221,10 @@ export function statementsFor(tables: PgKvTables) {
      * of the counter row takes the write lock, then sets the new counter if the guess holds, and otherwise fails on a
      * cast of the counter's value (not a constant, so only evaluated then), which skips the writes after it and
      * aborts the transaction (`isStaleGuess`). A group that read rows it guessed (remembered-rows.ts) passes them as
-     * `guessed`: after the lock, each key must still have its guessed version (null: absent), or the flight fails
-     * the same way before any write. A group of sets and deletes alone passes none.
+     * `guessed`, and the same UPDATE checks that each key still has its guessed version (null: absent). That check
+     * reads with the statement's snapshot, taken before the lock: it is the current state whenever the counter is
+     * still `from`, since every commit since the snapshot would have moved the counter. `notify`: the commit
+     * notifies the other clients (see `commit`).
      */
     oneFlightCommit(
       guessed: { keys: readonly Buffer[]; versions: readonly (number | null)[] },
@@ -226,21 +232,32 @@ export function statementsFor(tables: PgKvTables) {
       removed: readonly Buffer[],
       range: { from: number; to: number },
       settings: TransactionSettings | undefined,
-      extras: readonly CommitStatement[] = [],
+      extras: readonly CommitStatement[],
+      notify: boolean,
     ): PgQuery[] {
       const { keys, versions } = guessed
-      const statements = [...opening(settings), guardedBump([range.from, range.to])]
-      if (keys.length === 1) statements.push(validateOne([keys[0], versions[0]]))
-      else if (keys.length > 1) statements.push(validateGuess([keys, versions]))
-      statements.push(...this.commit(rows, removed, undefined, extras))
-      return statements
+      const bump =
+        keys.length === 0
+          ? guardedBump('none', notify)([range.from, range.to])
+          : keys.length === 1
+            ? guardedBump('one', notify)([range.from, range.to, keys[0], versions[0]])
+            : guardedBump('many', notify)([range.from, range.to, keys, versions])
+      return [...opening(settings), bump, ...this.commit(rows, removed, undefined, extras, false)]
     },
 
     /**
      * The last flight: the writes (one per key, in final state), the counter, then `extras` (statements of other
-     * features that belong to the same transaction), and COMMIT.
+     * features that belong to the same transaction), and COMMIT. `notify`: the statement that writes the counter
+     * also sends the notification other clients' watch() and queue listeners wait for, which the server delivers
+     * only if (and once) the transaction commits.
      */
-    commit(rows: readonly KvRow[], removed: readonly Buffer[], version: number | undefined, extras: readonly CommitStatement[] = []): PgQuery[] {
+    commit(
+      rows: readonly KvRow[],
+      removed: readonly Buffer[],
+      version: number | undefined,
+      extras: readonly CommitStatement[],
+      notify: boolean,
+    ): PgQuery[] {
       const statements: PgQuery[] = []
       const [only] = rows
       if (rows.length === 1 && only !== undefined) {
@@ -258,7 +275,8 @@ export function statementsFor(tables: PgKvTables) {
       }
       if (removed.length === 1) statements.push(removeOne(removed as Buffer[]))
       else if (removed.length > 1) statements.push(removeMany([removed]))
-      if (version !== undefined) statements.push(setCounter([version]))
+      if (version !== undefined) statements.push((notify ? setCounterNotifying : setCounter)([version]))
+      else if (notify) statements.push({ text: `SELECT pg_notify('${channel}', '')` })
       for (const extra of extras) statements.push(typeof extra === 'string' ? { text: extra } : extra)
       statements.push(COMMIT)
       return statements

@@ -21,6 +21,13 @@ import { type ListenConnection, listenForChanges } from './listen.js'
 
 const NO_STATEMENTS: readonly CommitStatement[] = []
 
+/**
+ * Whether a group's commit notifies the other clients (watch() streams, queue listeners): when it writes rows,
+ * deletes them or enqueues messages.
+ */
+const notifies = (tx: BufferedTransaction, written: readonly KvRow[], removed: readonly Buffer[]): boolean =>
+  written.length > 0 || removed.length > 0 || tx.messages.length > 0
+
 /** Serialization failure and deadlock: the transaction was rolled back and may simply run again. */
 const RETRYABLE = new Set(['40001', '40P01'])
 
@@ -105,13 +112,11 @@ export class PostgresStorage implements Storage {
 
   /**
    * Statements other features add to a group's transaction, after its writes and before COMMIT, in every flight
-   * shape: the queue messages the group enqueues, then the notification of a group that writes anything (rows or
-   * messages), which the server delivers to the other clients' watch() and queue listeners only once it commits.
+   * shape: the queue messages the group enqueues.
    */
-  extraStatements(tx: BufferedTransaction, writesRows: boolean): readonly CommitStatement[] {
+  extraStatements(tx: BufferedTransaction): readonly CommitStatement[] {
     const { messages } = tx
-    if (messages.length > 0) return [this.#sql.enqueue(messages), this.#sql.notify]
-    return writesRows ? [this.#sql.notify] : NO_STATEMENTS
+    return messages.length > 0 ? [this.#sql.enqueue(messages)] : NO_STATEMENTS
   }
 
   /** The pool, for the driver face. */
@@ -191,12 +196,12 @@ export class PostgresStorage implements Storage {
     if (tx.version === undefined) return read.length === 0 ? { result } : undefined
     const { written, removed } = tx.split()
     const to = tx.version
-    const extras = this.extraStatements(tx, written.length > 0 || removed.length > 0)
+    const extras = this.extraStatements(tx)
     const guessed = {
       keys: read.map((id) => Buffer.from(id, 'latin1')),
       versions: read.map((id) => guess!.guessed.get(id) ?? null),
     }
-    const flight = this.#sql.oneFlightCommit(guessed, written, removed, { from, to }, this.#perTransaction, extras)
+    const flight = this.#sql.oneFlightCommit(guessed, written, removed, { from, to }, this.#perTransaction, extras, notifies(tx, written, removed))
     const bumped = await withConnection(this.#commits.pool, async (client, broken) => {
       try {
         await this.#commits.send(client, flight)
@@ -251,7 +256,7 @@ export class PostgresStorage implements Storage {
         return fail(error, undefined)
       }
       const { written, removed } = tx.split()
-      const flight = this.#sql.commit(written, removed, tx.version, this.extraStatements(tx, written.length > 0 || removed.length > 0))
+      const flight = this.#sql.commit(written, removed, tx.version, this.extraStatements(tx), notifies(tx, written, removed))
       try {
         await this.#commits.send(client, flight)
       } catch (error) {

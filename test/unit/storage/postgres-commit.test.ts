@@ -67,8 +67,8 @@ describe('PostgreSQL commit settlement', () => {
     ])
     expect(await storageOn(pool).transact(() => [key], writeKey)).toBe(8)
     expect(texts.filter((t) => t === 'ROLLBACK')).toHaveLength(2)
-    // The commit writes, so it notifies the other clients' watchers, after the counter, before COMMIT.
-    expect(texts.at(-1)).toMatch(/UPDATE "kv_meta" SET version = 8::int8 WHERE id = 1;\nSELECT pg_notify\('valkeyrie_[0-9a-f]+', ''\);\nCOMMIT$/)
+    // The commit writes, so the statement that writes the counter notifies the other clients' watchers (on COMMIT).
+    expect(texts.at(-1)).toMatch(/UPDATE "kv_meta" SET version = 8::int8 WHERE id = 1 RETURNING pg_notify\('valkeyrie_[0-9a-f]+', ''\);\nCOMMIT$/)
   })
 
   it('runs a one-round-trip group again with reads after a deadlock, and never sends lock_timeout 0', async () => {
