@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { KvU64 } from '../../src/index.js'
 import { openTestDb, tempDbPath } from '../support/open-test-db.js'
+import { spawnSync } from 'node:child_process'
 import Database from 'better-sqlite3'
 import { runWorker, runWorkerSync, startWorker } from '../support/processes.js'
 
@@ -76,6 +77,28 @@ describe('the read cache', () => {
       reads.push(db.get(['k']).then((entry) => entry.value))
     }
     expect(await Promise.all(reads)).toEqual(['second', 'third'])
+  })
+
+  it("closing a database keeps the locks another connection of this process holds on the file", async () => {
+    const path = tempDbPath()
+    const db = await openTestDb(path)
+    await db.set(['k'], 1)
+    await readHot(db, ['k'])
+    const other = new Database(path)
+    other.exec('BEGIN IMMEDIATE')
+    try {
+      await db.close()
+      // Another process must still find the write lock taken.
+      const probe = spawnSync(
+        process.execPath,
+        ['-e', `const D = require('better-sqlite3'); const d = new D(process.argv[1]); d.pragma('busy_timeout = 0'); try { d.exec('BEGIN IMMEDIATE'); console.log('taken') } catch (e) { console.log(e.code) }`, path],
+        { encoding: 'utf8' },
+      )
+      expect(probe.stdout.trim(), probe.stderr).toBe('SQLITE_BUSY')
+    } finally {
+      other.exec('COMMIT')
+      other.close()
+    }
   })
 
   it('sees what another connection of this process commits', async () => {

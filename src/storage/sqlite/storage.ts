@@ -63,8 +63,9 @@ export class SqliteStorage implements Storage, KvDriver {
     this.#gate = held?.gate
     this.#releaseGate = held?.release ?? (() => {})
     const owned = opened.ownsClient
-    this.#changes = owned ? changeCounter(client, prepareDataVersion(client)) : undefined
-    const cache = this.#changes && new ReadCache(this.#changes.read)
+    const changes = owned ? changeCounter(client, prepareDataVersion(client)) : undefined
+    this.#changes = changes
+    const cache = changes && new ReadCache(changes.read)
     this.#cache = cache
     this.#setOne = owned && !opened.readOnly ? prepareSingleSet(client, createKvTables(DEFAULT_TABLE_NAMES)) : undefined
     // A deferred transaction: all reads see one snapshot.
@@ -114,6 +115,7 @@ export class SqliteStorage implements Storage, KvDriver {
       committing = false
       try {
         const result = immediate(fn)
+        changes?.committed()
         if (written.length > 0) {
           for (const row of written) cache!.refresh(cacheId(row.key), row)
           written = []
@@ -238,6 +240,7 @@ export class SqliteStorage implements Storage, KvDriver {
       // SQLite's implicit transaction: an I/O failure may have come from its commit (see settleFailedCommit).
       throw isIoFailure(error) ? settleFailedCommit(this.#opened.client, error) : error
     }
+    this.#changes?.committed()
     if (cache !== undefined && cache.size > 0) cache.refresh(cacheId(row.key), { ...row, version })
     return version
   }
@@ -267,8 +270,9 @@ export class SqliteStorage implements Storage, KvDriver {
   close(): void {
     const { client, ownsClient } = this.#opened
     this.#releaseGate()
-    this.#changes?.close()
     if (ownsClient && client.open) client.close()
+    // After the connection: closing the -shm descriptor earlier would drop SQLite's locks on that file.
+    this.#changes?.close()
   }
 
   /** Counts rows (a full scan of the table), and reads the metadata row and the size on disk. */

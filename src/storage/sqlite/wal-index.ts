@@ -13,11 +13,13 @@
  * Used only where the file is in WAL mode on Linux or macOS, whose page cache makes what SQLite writes through its
  * memory map of `-shm` visible to `read` at once, and only while the header carries the format this code knows;
  * anywhere else every check is the pragma. The `-shm` file cannot be replaced while the connection is open (SQLite
- * deletes it only when it holds the last connection to the database).
+ * deletes it only when it holds the last connection to the database); the descriptor that reads it is shared and
+ * closed only once the file is gone (shm-files.ts).
  */
-import { closeSync, openSync, readSync } from 'node:fs'
+import { readSync } from 'node:fs'
 import { endianness } from 'node:os'
 import type Database from 'better-sqlite3'
+import { giveBackShmFile, takeShmFile } from './shm-files.js'
 
 /** Bytes of the first copy of the WAL-index header. */
 const HEADER_BYTES = 48
@@ -31,20 +33,33 @@ const LITTLE_ENDIAN = endianness() === 'LE'
 export interface ChangeCounter {
   /** The connection's `PRAGMA data_version` now. */
   read(): number
+  /**
+   * Told after each commit of the connection itself, which rewrote the header: the next read runs the pragma
+   * without reading the header first (it would differ), the one after reads both again.
+   */
+  committed(): void
+  /** Only once the connection has closed (see shm-files.ts). */
   close(): void
 }
 
 /** A change counter for the connection: the pragma itself, behind the `-shm` header when that can be read. */
 export function changeCounter(client: Database.Database, dataVersion: () => number): ChangeCounter {
-  const fd = openHeader(client)
-  if (fd === undefined) return { read: dataVersion, close: () => {} }
+  const shm = openHeader(client)
+  if (shm === undefined) return { read: dataVersion, committed: () => {}, close: () => {} }
+  const { fd, id } = shm
   let seen = Buffer.alloc(HEADER_BYTES)
   let scratch = Buffer.alloc(HEADER_BYTES)
   /** The counter the pragma returned after `seen` was read; undefined when `seen` is not to be trusted. */
   let version: number | undefined
+  /** Set by `committed`: skip reading a header known to have changed. */
+  let stale = false
   let open = true
   return {
     read() {
+      if (stale) {
+        stale = false
+        return dataVersion()
+      }
       if (!readHeader(fd, scratch)) {
         version = undefined
         return dataVersion()
@@ -55,25 +70,22 @@ export function changeCounter(client: Database.Database, dataVersion: () => numb
       version = dataVersion()
       return version
     },
+    committed() {
+      version = undefined
+      stale = true
+    },
     close() {
-      if (open) closeSync(fd)
+      if (open) giveBackShmFile(id)
       open = false
     },
   }
 }
 
-/** A read-only descriptor of the connection's `-shm` file, or undefined where the header cannot stand in. */
-function openHeader(client: Database.Database): number | undefined {
+/** The connection's `-shm` file, or undefined where its header cannot stand in for the pragma. */
+function openHeader(client: Database.Database): { fd: number; id: string } | undefined {
   if (client.memory || (process.platform !== 'linux' && process.platform !== 'darwin')) return undefined
-  try {
-    if (String(client.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined
-    const fd = openSync(`${client.name}-shm`, 'r')
-    if (readHeader(fd, Buffer.alloc(HEADER_BYTES))) return fd
-    closeSync(fd)
-  } catch {
-    // No -shm file to read: the pragma it is.
-  }
-  return undefined
+  if (String(client.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return undefined
+  return takeShmFile(`${client.name}-shm`)
 }
 
 /** Reads the header's first copy into `into`; false unless it is whole, initialised and of the known format. */

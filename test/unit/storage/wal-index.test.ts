@@ -5,12 +5,15 @@
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { prepareDataVersion } from '../../../src/storage/sqlite/queries.js'
-import { changeCounter } from '../../../src/storage/sqlite/wal-index.js'
+import { type ChangeCounter, changeCounter } from '../../../src/storage/sqlite/wal-index.js'
 import { tempDbPath } from '../../support/open-test-db.js'
 
 const connections: Database.Database[] = []
+const counters: ChangeCounter[] = []
 afterEach(() => {
   for (const client of connections.splice(0)) client.close()
+  // After the connections, as the storage does.
+  for (const counter of counters.splice(0)) counter.close()
 })
 
 function connect(path: string): Database.Database {
@@ -27,6 +30,7 @@ function counted(client: Database.Database) {
     calls.pragmas++
     return pragma()
   })
+  counters.push(counter)
   return { counter, calls, pragma }
 }
 
@@ -63,7 +67,6 @@ describe('changeCounter', () => {
     const third = counter.read()
     expect(third).not.toBe(second)
     expect(third).toBe(pragma())
-    counter.close()
   })
 
   it('is the pragma itself where there is no WAL-index to read: in memory and with a rollback journal', () => {
