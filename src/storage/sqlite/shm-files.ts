@@ -24,7 +24,7 @@ const keptAside = new Set<number>()
 
 const fileId = (stats: { dev: number; ino: number }): string => `${stats.dev}:${stats.ino}`
 
-/** A descriptor of the file at `path`, or undefined if it cannot be opened. Give it back with `giveBack`. */
+/** A descriptor of the file at `path`, or undefined if it cannot be opened. Give it back with `giveBackShmFile`. */
 export function takeShmFile(path: string): { fd: number; id: string } | undefined {
   closeDeleted()
   try {
