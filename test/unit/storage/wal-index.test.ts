@@ -69,6 +69,27 @@ describe('changeCounter', () => {
     expect(third).toBe(pragma())
   })
 
+  it("after the connection's own commit, runs the pragma without reading the header, then checks the header again", () => {
+    const path = tempDbPath()
+    const mine = connect(path)
+    mine.pragma('journal_mode = WAL')
+    mine.exec('CREATE TABLE t (x)')
+    const other = connect(path)
+    const { counter, calls, pragma } = counted(mine)
+    const first = counter.read()
+    mine.exec('INSERT INTO t VALUES (1)')
+    counter.committed()
+    expect(counter.read()).toBe(first)
+    expect(calls.pragmas).toBe(2)
+    // Not yet a header to compare with: the next read takes one and runs the pragma; then nothing runs it.
+    expect(counter.read()).toBe(first)
+    for (let i = 0; i < 10; i++) expect(counter.read()).toBe(first)
+    expect(calls.pragmas).toBe(3)
+    other.exec('INSERT INTO t VALUES (2)')
+    expect(counter.read()).toBe(pragma())
+    expect(counter.read()).not.toBe(first)
+  })
+
   it('is the pragma itself where there is no WAL-index to read: in memory and with a rollback journal', () => {
     const memory = counted(connect(':memory:'))
     const path = tempDbPath()
