@@ -249,7 +249,8 @@ export function statementsFor(tables: PgKvTables) {
      * The last flight: the writes (one per key, in final state), the counter, then `extras` (statements of other
      * features that belong to the same transaction), and COMMIT. `notify`: the statement that writes the counter
      * also sends the notification other clients' watch() and queue listeners wait for, which the server delivers
-     * only if (and once) the transaction commits.
+     * only if (and once) the transaction commits. A group that writes rows or enqueues has a `version`: every
+     * commit that writes takes the next counter.
      */
     commit(
       rows: readonly KvRow[],
@@ -276,7 +277,6 @@ export function statementsFor(tables: PgKvTables) {
       if (removed.length === 1) statements.push(removeOne(removed as Buffer[]))
       else if (removed.length > 1) statements.push(removeMany([removed]))
       if (version !== undefined) statements.push((notify ? setCounterNotifying : setCounter)([version]))
-      else if (notify) statements.push({ text: `SELECT pg_notify('${channel}', '')` })
       for (const extra of extras) statements.push(typeof extra === 'string' ? { text: extra } : extra)
       statements.push(COMMIT)
       return statements

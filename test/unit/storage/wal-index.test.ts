@@ -34,14 +34,19 @@ function counted(client: Database.Database) {
   return { counter, calls, pragma }
 }
 
+/** A new WAL file with a table, two connections to it, and a counted counter on the first. */
+function walFile() {
+  const path = tempDbPath()
+  const mine = connect(path)
+  mine.pragma('journal_mode = WAL')
+  mine.exec('CREATE TABLE t (x)')
+  const other = connect(path)
+  return { mine, other, ...counted(mine) }
+}
+
 describe('changeCounter', () => {
   it('answers what PRAGMA data_version answers, and runs it again only after a commit or checkpoint', () => {
-    const path = tempDbPath()
-    const mine = connect(path)
-    mine.pragma('journal_mode = WAL')
-    mine.exec('CREATE TABLE t (x)')
-    const other = connect(path)
-    const { counter, calls, pragma } = counted(mine)
+    const { mine, other, counter, calls, pragma } = walFile()
 
     const first = counter.read()
     for (let i = 0; i < 100; i++) expect(counter.read()).toBe(first)
@@ -70,12 +75,7 @@ describe('changeCounter', () => {
   })
 
   it("after the connection's own commit, runs the pragma without reading the header, then checks the header again", () => {
-    const path = tempDbPath()
-    const mine = connect(path)
-    mine.pragma('journal_mode = WAL')
-    mine.exec('CREATE TABLE t (x)')
-    const other = connect(path)
-    const { counter, calls, pragma } = counted(mine)
+    const { mine, other, counter, calls, pragma } = walFile()
     const first = counter.read()
     mine.exec('INSERT INTO t VALUES (1)')
     counter.committed()
