@@ -1,7 +1,7 @@
 /**
  * The workloads, each written twice side by side: once against Valkeyrie's public API, once against the raw
  * baseline. Inputs (keys, values, random choices) are built before the clock starts. An untimed warm-up runs the
- * same operation first, on a disjoint key space (up to 1,000 writes or getManys, 10,000 gets, 3 big commits,
+ * same operation first, on a disjoint key space (up to 5,000 writes, 1,000 getManys, 10,000 gets, 3 big commits,
  * 3 rounds of concurrent sets, 5 listings of a 1,000-entry prefix; never more than the workload itself), so both
  * contenders are measured in steady state, code compiled. Every workload checks its own result, so a broken run
  * fails instead of reporting a speed.
@@ -99,6 +99,12 @@ const nOf = (value: unknown): number => (value as Small)?.n ?? -1
 const USERS_AT_SCALE_1 = 20_000
 const usersAt = (scale: number): number => Math.max(10, countAt(USERS_AT_SCALE_1, scale))
 const WARMUP_LIST = 1000
+/**
+ * Untimed write commits before a write workload. V8 finishes optimizing either contender's commit path only after
+ * 2,000-4,000 commits (its compiler runs on a background thread, whose CPU time the process's usage counts): with
+ * 1,000, the first timed commits of the longer path paid for its compilation.
+ */
+export const WARMUP_WRITES = 5_000
 /** Keys the hot-get workload reads over and over. */
 export const HOT_KEYS = 10
 
@@ -110,7 +116,7 @@ export const WORKLOADS: readonly Workload[] = [
     sequential: true,
     raw(store, n) {
       const [keys, values] = [keysOf('users', n), valuesOf('users', n)]
-      for (let i = 0; i < warm(n, 1000); i++) store.set(entryKey('warmup', i), entryValue('warmup', i))
+      for (let i = 0; i < warm(n, WARMUP_WRITES); i++) store.set(entryKey('warmup', i), entryValue('warmup', i))
       const start = startTimer()
       for (let i = 0; i < n; i++) store.set(keys[i]!, values[i])
       const m = timed(n, start)
@@ -119,7 +125,7 @@ export const WORKLOADS: readonly Workload[] = [
     },
     async valkeyrie(db, n) {
       const [keys, values] = [keysOf('users', n), valuesOf('users', n)]
-      for (let i = 0; i < warm(n, 1000); i++) await db.set(entryKey('warmup', i), entryValue('warmup', i))
+      for (let i = 0; i < warm(n, WARMUP_WRITES); i++) await db.set(entryKey('warmup', i), entryValue('warmup', i))
       const start = startTimer()
       for (let i = 0; i < n; i++) await db.set(keys[i]!, values[i])
       const m = timed(n, start)
@@ -260,7 +266,7 @@ export const WORKLOADS: readonly Workload[] = [
     base: 5_000,
     sequential: true,
     raw(store, n) {
-      for (let i = 0; i < warm(n, 1000); i++) store.sum(['warmup-counter'], 1n)
+      for (let i = 0; i < warm(n, WARMUP_WRITES); i++) store.sum(['warmup-counter'], 1n)
       const start = startTimer()
       for (let i = 0; i < n; i++) store.sum(['counter'], 1n)
       const m = timed(n, start)
@@ -268,7 +274,7 @@ export const WORKLOADS: readonly Workload[] = [
       return m
     },
     async valkeyrie(db, n) {
-      for (let i = 0; i < warm(n, 1000); i++) await db.atomic().sum(['warmup-counter'], 1n).commit()
+      for (let i = 0; i < warm(n, WARMUP_WRITES); i++) await db.atomic().sum(['warmup-counter'], 1n).commit()
       const start = startTimer()
       for (let i = 0; i < n; i++) await db.atomic().sum(['counter'], 1n).commit()
       const m = timed(n, start)
@@ -288,7 +294,7 @@ export const WORKLOADS: readonly Workload[] = [
         const ok = store.checkAndSet(key, entry.versionstamp, { n: nOf(entry.value) + 1 })
         expect(ok !== null, 'check passed')
       }
-      for (let i = 0; i < warm(n, 1000); i++) step(['warmup-cas'])
+      for (let i = 0; i < warm(n, WARMUP_WRITES); i++) step(['warmup-cas'])
       const start = startTimer()
       for (let i = 0; i < n; i++) step(['cas'])
       const m = timed(n, start)
@@ -302,7 +308,7 @@ export const WORKLOADS: readonly Workload[] = [
         const result = await db.atomic().check(entry).set(key, { n: nOf(entry.value) + 1 }).commit()
         expect(result.ok, 'check passed')
       }
-      for (let i = 0; i < warm(n, 1000); i++) await step(['warmup-cas'])
+      for (let i = 0; i < warm(n, WARMUP_WRITES); i++) await step(['warmup-cas'])
       const start = startTimer()
       for (let i = 0; i < n; i++) await step(['cas'])
       const m = timed(n, start)

@@ -4,7 +4,18 @@
  * raw `pg` baseline (bench/postgres/raw.ts): the same inputs, warm-ups, operation counts and self-checks.
  */
 import type { KvKey } from '../../src/types.js'
-import { countAt, entryKey, entryValue, HOT_KEYS, startTimer, timed, WORKLOADS, type Measurement, type Workload } from '../workloads.js'
+import {
+  countAt,
+  entryKey,
+  entryValue,
+  HOT_KEYS,
+  startTimer,
+  timed,
+  WARMUP_WRITES,
+  WORKLOADS,
+  type Measurement,
+  type Workload,
+} from '../workloads.js'
 import type { RawPgKv } from './raw.js'
 
 export interface PgWorkload extends Omit<Workload, 'raw'> {
@@ -37,7 +48,7 @@ const WARMUP_LIST = 1000
 
 async function sequentialSets(store: RawPgKv, prefix: string, n: number): Promise<Measurement> {
   const [keys, values] = [keysOf(prefix, n), valuesOf(prefix, n)]
-  for (let i = 0; i < warm(n, 1000); i++) await store.set(entryKey('warmup', i), entryValue('warmup', i))
+  for (let i = 0; i < warm(n, WARMUP_WRITES); i++) await store.set(entryKey('warmup', i), entryValue('warmup', i))
   const start = startTimer()
   for (let i = 0; i < n; i++) await store.set(keys[i]!, values[i])
   const m = timed(n, start)
@@ -97,7 +108,7 @@ const RAW: Record<string, PgWorkload['raw']> = {
   },
   'list-prefix': (store, n) => listPrefix(store, 'users', n, 5),
   async 'atomic-sum'(store, n) {
-    for (let i = 0; i < warm(n, 1000); i++) await store.sum(['warmup-counter'], 1n)
+    for (let i = 0; i < warm(n, WARMUP_WRITES); i++) await store.sum(['warmup-counter'], 1n)
     const start = startTimer()
     for (let i = 0; i < n; i++) await store.sum(['counter'], 1n)
     const m = timed(n, start)
@@ -110,7 +121,7 @@ const RAW: Record<string, PgWorkload['raw']> = {
       const ok = await store.checkAndSet(key, entry.versionstamp, { n: nOf(entry.value) + 1 })
       expect(ok !== null, 'check passed')
     }
-    for (let i = 0; i < warm(n, 1000); i++) await step(['warmup-cas'])
+    for (let i = 0; i < warm(n, WARMUP_WRITES); i++) await step(['warmup-cas'])
     const start = startTimer()
     for (let i = 0; i < n; i++) await step(['cas'])
     const m = timed(n, start)
