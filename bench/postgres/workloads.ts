@@ -5,6 +5,7 @@
  */
 import type { KvKey } from '../../src/types.js'
 import {
+  CONCURRENT_ROUNDS,
   countAt,
   entryKey,
   entryValue,
@@ -139,7 +140,7 @@ const RAW: Record<string, PgWorkload['raw']> = {
     expect(nOf((await store.get(entryKey('items', n * 1000 - 1))).value) === n * 1000 - 1, 'last batch written')
     return m
   },
-  'concurrent-set': (store, n) => sequentialSets(store, 'conc', n),
+  'concurrent-set': (store, n) => sequentialSets(store, 'conc', n * CONCURRENT_ROUNDS),
   async 'list-1m'(store, n) {
     for (let round = 0; round < 5; round++) for await (const _ of store.list(['warmup']));
     let count = 0
