@@ -189,6 +189,27 @@ describe.skipIf(postgres.unavailable !== undefined)('Postgres commit flights', (
         expect((await store.describe(Date.now())).version).toBe(6)
       })
 
+      it('writes a plain set alone (writeOne) on the counter it guessed, and the usual way when that guess is stale', async () => {
+        const schema = freshSchema()
+        const [a, b] = [await storeIn(schema, channel), await storeIn(schema, channel)]
+        const one = (store: PostgresStorage, k: string, byte: number): Promise<number> =>
+          Promise.resolve(store.writeOne({ key: key(k), value: Buffer.of(byte), encoding: 1, expiresAt: null }))
+        // Runs of one store (a guessed counter) and switches between the two (a stale guess, then two flights).
+        const versions: number[] = []
+        for (let i = 0; i < 12; i++) versions.push(await one(i % 4 < 3 ? a : b, `k${i % 5}`, i))
+        expect(versions).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
+        expect((await b.readMany(['k0', 'k1', 'k2', 'k3', 'k4'].map(key))).map((r) => [r?.value[0], r?.version])).toEqual([
+          [10, 11], [11, 12], [7, 8], [8, 9], [9, 10],
+        ])
+        // Many at once on one store: every one guesses the same counter, one wins it, the rest go the usual way.
+        const together = await Promise.all(Array.from({ length: 10 }, (_, i) => one(a, 'c', i)))
+        expect([...together].sort((x, y) => x - y)).toEqual(Array.from({ length: 10 }, (_, i) => 13 + i))
+        // The row written is remembered: a commit reading it next runs on it, and sees its value.
+        await one(a, 'r', 5)
+        expect(await bump(a, 'r')).toBe(6)
+        expect((await a.describe(Date.now())).version).toBe(24)
+      })
+
       it('turns a missing metadata row into a StorageError', async () => {
         const schema = freshSchema()
         const store = await storeIn(schema, channel)

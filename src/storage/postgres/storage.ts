@@ -5,7 +5,8 @@
  * the statements other features add (`extraStatements`) and COMMIT. The lock is held across one round trip, and
  * released only once the commit is visible, so versionstamps increase in the order commits become visible, in
  * every process and on every host. A group of sets and deletes alone, while this store wrote last, is one flight
- * instead (`#tryBlind`). Reads are single statements on the pool.
+ * instead (`#tryBlind`; a plain set alone in its group, the commonest commit, gets that flight from `writeOne`
+ * without a group being planned). Reads are single statements on the pool.
  */
 import { CommitUnknownResultError, OpenError, StorageError } from '../../errors.js'
 import { PG_COMMIT_ATTEMPTS, PG_IDLE_IN_TRANSACTION_MS } from '../../limits.js'
@@ -13,13 +14,16 @@ import type { Durability } from '../../types.js'
 import { BufferedTransaction, keyId, NEEDS_READS } from '../buffered-transaction.js'
 import { FORMAT_VERSION, formatProblem } from '../format.js'
 import type { KvRow, QueueStore, RangeQuery, Storage, StoreDescription, WriteTransaction } from '../store.js'
-import { type PgClient, type PgPool, type PgResult, sqlState, withConnection } from './client.js'
+import { type PgClient, type PgPool, type PgQuery, type PgResult, sqlState, withConnection } from './client.js'
 import { type CommitChannel, textChannel } from './flights.js'
 import { RememberedRows } from './remembered-rows.js'
 import { type CommitStatement, isStaleGuess, type PgStatements, toRow, type TransactionSettings } from './sql.js'
 import { type ListenConnection, listenForChanges } from './listen.js'
 
 const NO_STATEMENTS: readonly CommitStatement[] = []
+const NO_KEYS: readonly Buffer[] = []
+/** The rows a commit that reads nothing guesses: none. */
+const NO_GUESS = { keys: NO_KEYS, versions: [] }
 
 /**
  * Whether a group's commit notifies the other clients (watch() streams, queue listeners): when it writes rows,
@@ -202,6 +206,52 @@ export class PostgresStorage implements Storage {
       versions: read.map((id) => guess!.guessed.get(id) ?? null),
     }
     const flight = this.#sql.oneFlightCommit(guessed, written, removed, { from, to }, this.#perTransaction, extras, notifies(tx, written, removed))
+    if (!(await this.#sendOneFlight(flight, to))) return undefined
+    this.#rememberWrites(written, removed)
+    return { result }
+  }
+
+  /**
+   * One plain set alone in its group (store.ts `writeOne`): while the counter is known from this store's last
+   * commit, the one flight `#tryBlind` would send for it (BEGIN, the guarded counter UPDATE, the upsert, COMMIT),
+   * built without planning a group; otherwise, or when that guess was stale, through `transact`.
+   */
+  async writeOne(set: Omit<KvRow, 'version'>): Promise<number> {
+    const from = this.#counter
+    if (from !== undefined) {
+      const to = from + 1
+      const row: KvRow = { key: set.key, value: set.value, encoding: set.encoding, version: to, expiresAt: set.expiresAt }
+      const flight = this.#sql.oneFlightCommit(NO_GUESS, [row], NO_KEYS, { from, to }, this.#perTransaction, NO_STATEMENTS, true)
+      let sent: boolean
+      try {
+        sent = await this.#sendOneFlight(flight, to)
+      } catch (error) {
+        // A deadlock or serialization failure wrote nothing: the set runs again the usual way.
+        const state = sqlState(error)
+        if (state === undefined || !RETRYABLE.has(state)) throw error
+        sent = false
+      }
+      if (sent) {
+        this.#remembered.remember(row.key, row)
+        return to
+      }
+    }
+    return this.transact(
+      () => [set.key],
+      (tx) => {
+        const version = tx.nextVersion()
+        tx.write({ key: set.key, value: set.value, encoding: set.encoding, version, expiresAt: set.expiresAt })
+        return version
+      },
+    )
+  }
+
+  /**
+   * Sends a one-flight commit guessed on the counter (`oneFlightCommit`); true once it committed, with the counter
+   * now `to`. False when the guess was stale (nothing was written); throws on any other failure, a lost session as
+   * a CommitUnknownResultError.
+   */
+  async #sendOneFlight(flight: PgQuery[], to: number): Promise<boolean> {
     const bumped = await withConnection(this.#commits.pool, async (client, broken) => {
       try {
         await this.#commits.send(client, flight)
@@ -219,9 +269,7 @@ export class PostgresStorage implements Storage {
       }
     })
     this.#counter = bumped ? to : undefined
-    if (!bumped) return undefined
-    this.#rememberWrites(written, removed)
-    return { result }
+    return bumped
   }
 
   #transactOnce<T>(keys: readonly Buffer[], fn: (tx: WriteTransaction) => T): Promise<T> {
