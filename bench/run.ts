@@ -22,7 +22,7 @@ import Database from 'better-sqlite3'
 import { baseContender, type Contender, DEFAULT_CONTENDERS, RAW, VALKEYRIE } from './contenders.js'
 import { prepareDatabase, removeDatabase, type ContenderResult } from './populate.js'
 import type { Durability } from './raw.js'
-import { countAt, WORKLOADS, workloadNamed, type Workload } from './workloads.js'
+import { CONCURRENT_ROUNDS, countAt, WORKLOADS, workloadNamed, type Workload } from './workloads.js'
 import { runPostgresBench } from './postgres/after-sqlite.js'
 import { runPortability } from './portability.js'
 import { runQueueBench } from './queue.js'
@@ -406,7 +406,7 @@ async function main(): Promise<void> {
     const c = valkeyrieOf(concurrent!).opsPerSec
     const q = valkeyrieOf(seqSet!).opsPerSec
     lines.push(
-      `Group commit: ${concurrent!.n.toLocaleString('en-US')} concurrent set()s at ${rate(c)} ops/s vs sequential set()s at ` +
+      `Group commit: ${CONCURRENT_ROUNDS} rounds of ${concurrent!.n.toLocaleString('en-US')} concurrent set()s at ${rate(c)} ops/s vs sequential set()s at ` +
         `${rate(q)} ops/s, durability '${groupDurability}': ${ratioText(groupCommit.ratio)} ` +
         `(target ≥ ${TARGET_GROUP_COMMIT}× under 'full': ${
           groupDurability === 'full' ? (groupCommit.met ? '✓' : '✗') : 'not measured at this durability'

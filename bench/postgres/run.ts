@@ -16,7 +16,7 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { countAt } from '../workloads.js'
+import { CONCURRENT_ROUNDS, countAt } from '../workloads.js'
 import { CONTENDERS, dropSchema, prepareSchema, schemaOf, type ContenderName } from './populate.js'
 import type { Durability } from './raw.js'
 import { measureRoundTrips, type RoundTrips } from './round-trips.js'
@@ -170,7 +170,7 @@ async function main(): Promise<void> {
         groupCommit = { ratio, met: ratio >= TARGET_GROUP_COMMIT }
         lines.push(
           '',
-          `Group commit: ${conc.n.toLocaleString('en-US')} concurrent set()s at ${rate(conc.valkeyrie)} ops/s vs sequential set()s at ` +
+          `Group commit: ${CONCURRENT_ROUNDS} rounds of ${conc.n.toLocaleString('en-US')} concurrent set()s at ${rate(conc.valkeyrie)} ops/s vs sequential set()s at ` +
             `${rate(seq.valkeyrie)} ops/s: ${times(ratio)} (target ≥ ${TARGET_GROUP_COMMIT}×: ${groupCommit.met ? '✓' : '✗'}). ` +
             `One writer's commit ceiling on this database (raw pg, sequential sets): ${rate(seq.raw)} commits/s.`,
         )

@@ -35,6 +35,8 @@ const notifies = (tx: BufferedTransaction, written: readonly KvRow[], removed: r
 /** Serialization failure and deadlock: the transaction was rolled back and may simply run again. */
 const RETRYABLE = new Set(['40001', '40P01'])
 
+const retryable = (error: unknown): boolean => RETRYABLE.has(sqlState(error) ?? '')
+
 export interface PostgresStorageOptions {
   pool: PgPool
   /** How commits reach the server (default: as text, on connections of `pool`). */
@@ -116,7 +118,8 @@ export class PostgresStorage implements Storage {
 
   /**
    * Statements other features add to a group's transaction, after its writes and before COMMIT, in every flight
-   * shape: the queue messages the group enqueues.
+   * shape: the queue messages the group enqueues. (`writeOne` adds none: a plain set alone in its group enqueues
+   * nothing.)
    */
   extraStatements(tx: BufferedTransaction): readonly CommitStatement[] {
     const { messages } = tx
@@ -163,16 +166,14 @@ export class PostgresStorage implements Storage {
       if (blind) return blind.result
     } catch (error) {
       // A deadlock or serialization failure wrote nothing: the group runs again the usual way.
-      const state = sqlState(error)
-      if (state === undefined || !RETRYABLE.has(state)) throw error
+      if (!retryable(error)) throw error
     }
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#transactOnce(loaded, fn)
       } catch (error) {
         this.#counter = undefined
-        const state = sqlState(error)
-        if (attempt >= PG_COMMIT_ATTEMPTS || state === undefined || !RETRYABLE.has(state)) throw error
+        if (attempt >= PG_COMMIT_ATTEMPTS || !retryable(error)) throw error
       }
     }
   }
@@ -227,8 +228,7 @@ export class PostgresStorage implements Storage {
         sent = await this.#sendOneFlight(flight, to)
       } catch (error) {
         // A deadlock or serialization failure wrote nothing: the set runs again the usual way.
-        const state = sqlState(error)
-        if (state === undefined || !RETRYABLE.has(state)) throw error
+        if (!retryable(error)) throw error
         sent = false
       }
       if (sent) {
