@@ -46,6 +46,24 @@ export interface WriteTransaction {
   enqueue?: ((message: QueueMessage) => void) | undefined
 }
 
+/** A row stamped with a commit version. */
+export const rowAt = (row: Omit<KvRow, 'version'>, version: number): KvRow => ({
+  key: row.key,
+  value: row.value,
+  encoding: row.encoding,
+  version,
+  expiresAt: row.expiresAt,
+})
+
+/** The write transaction of a plain set (`Storage.writeOne` the usual way): `row` under the next counter. */
+export const writePlainSet =
+  (row: Omit<KvRow, 'version'>) =>
+  (tx: WriteTransaction): number => {
+    const version = tx.nextVersion()
+    tx.write(rowAt(row, version))
+    return version
+  }
+
 /** A queue message as stored (see queue/message.ts for how its parts are made and limited). */
 export interface QueueMessage {
   /** The value bytes, encoded as an entry's (see value.ts). */

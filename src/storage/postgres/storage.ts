@@ -13,7 +13,7 @@ import { PG_COMMIT_ATTEMPTS, PG_IDLE_IN_TRANSACTION_MS } from '../../limits.js'
 import type { Durability } from '../../types.js'
 import { BufferedTransaction, keyId, NEEDS_READS } from '../buffered-transaction.js'
 import { FORMAT_VERSION, formatProblem } from '../format.js'
-import type { KvRow, QueueStore, RangeQuery, Storage, StoreDescription, WriteTransaction } from '../store.js'
+import { type KvRow, type QueueStore, type RangeQuery, rowAt, type Storage, type StoreDescription, type WriteTransaction, writePlainSet } from '../store.js'
 import { type PgClient, type PgPool, type PgQuery, type PgResult, sqlState, withConnection } from './client.js'
 import { type CommitChannel, textChannel } from './flights.js'
 import { RememberedRows } from './remembered-rows.js'
@@ -221,7 +221,7 @@ export class PostgresStorage implements Storage {
     const from = this.#counter
     if (from !== undefined) {
       const to = from + 1
-      const row: KvRow = { key: set.key, value: set.value, encoding: set.encoding, version: to, expiresAt: set.expiresAt }
+      const row = rowAt(set, to)
       const flight = this.#sql.oneFlightCommit(NO_GUESS, [row], NO_KEYS, { from, to }, this.#perTransaction, NO_STATEMENTS, true)
       let sent: boolean
       try {
@@ -236,14 +236,7 @@ export class PostgresStorage implements Storage {
         return to
       }
     }
-    return this.transact(
-      () => [set.key],
-      (tx) => {
-        const version = tx.nextVersion()
-        tx.write({ key: set.key, value: set.value, encoding: set.encoding, version, expiresAt: set.expiresAt })
-        return version
-      },
-    )
+    return this.transact(() => [set.key], writePlainSet(set))
   }
 
   /**

@@ -13,7 +13,7 @@ import { rmSync, statSync } from 'node:fs'
 import type Database from 'better-sqlite3'
 import { CommitUnknownResultError, OpenError } from '../../errors.js'
 import { EXPIRED_ROWS_PER_TRANSACTION } from '../../limits.js'
-import type { KvRow, QueueStore, RangeQuery, Storage, StoreDescription, WriteTransaction } from '../store.js'
+import { type KvRow, type QueueStore, type RangeQuery, rowAt, type Storage, type StoreDescription, type WriteTransaction, writePlainSet } from '../store.js'
 import { createSqliteQueue } from './queue.js'
 import { assertOutsideTransaction } from './attach.js'
 import { FORMAT_VERSION, formatProblem } from '../format.js'
@@ -219,11 +219,7 @@ export class SqliteStorage implements Storage, KvDriver {
     const setOne = this.#setOne
     const { client } = this.#opened
     if (setOne === undefined || client.inTransaction) {
-      return this.transact(noKeys, (tx) => {
-        const version = tx.nextVersion()
-        tx.write({ ...row, version })
-        return version
-      })
+      return this.transact(noKeys, writePlainSet(row))
     }
     const gate = this.#gate
     if (gate === undefined || !gate.busy) return this.#writeOne(setOne, row)
@@ -241,7 +237,7 @@ export class SqliteStorage implements Storage, KvDriver {
       throw isIoFailure(error) ? settleFailedCommit(this.#opened.client, error) : error
     }
     this.#changes?.committed()
-    if (cache !== undefined && cache.size > 0) cache.refresh(cacheId(row.key), { ...row, version })
+    if (cache !== undefined && cache.size > 0) cache.refresh(cacheId(row.key), rowAt(row, version))
     return version
   }
 
